@@ -36,6 +36,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from initref._generated import formulas
 from initref.fans import MODES, compute_fans, fan
 from initref.numpy import _sampling
 from initref.numpy._args import (
@@ -169,6 +170,11 @@ def lecun_normal(in_axis: Axes = -2, out_axis: Axes = -1, batch_axis: Axes = (),
     return variance_scaling(1.0, "fan_in", "truncated_normal", in_axis, out_axis, batch_axis, dtype)
 
 
+#: He's scale :math:`\sigma_w^2 = n\operatorname{Var}(w) = 2` (derivation ``meanfield-criticality``: ReLU's
+#: critical weight variance at zero bias).
+_HE_SCALE: float = float(formulas.RELU_CRITICAL_WEIGHT_VARIANCE)
+
+
 def he_uniform(in_axis: Axes = -2, out_axis: Axes = -1, batch_axis: Axes = (),
                dtype: Any = np.float32) -> Initializer:
     r"""He/Kaiming uniform: ``variance_scaling(2.0, "fan_in", "uniform")``.
@@ -177,7 +183,7 @@ def he_uniform(in_axis: Axes = -2, out_axis: Axes = -1, batch_axis: Axes = (),
     ----------
     He, Zhang, Ren & Sun (2015), Delving Deep into Rectifiers, ICCV.
     """
-    return variance_scaling(2.0, "fan_in", "uniform", in_axis, out_axis, batch_axis, dtype)
+    return variance_scaling(_HE_SCALE, "fan_in", "uniform", in_axis, out_axis, batch_axis, dtype)
 
 
 def he_normal(in_axis: Axes = -2, out_axis: Axes = -1, batch_axis: Axes = (),
@@ -188,7 +194,7 @@ def he_normal(in_axis: Axes = -2, out_axis: Axes = -1, batch_axis: Axes = (),
     ----------
     He, Zhang, Ren & Sun (2015), Delving Deep into Rectifiers, ICCV.
     """
-    return variance_scaling(2.0, "fan_in", "truncated_normal", in_axis, out_axis, batch_axis, dtype)
+    return variance_scaling(_HE_SCALE, "fan_in", "truncated_normal", in_axis, out_axis, batch_axis, dtype)
 
 
 #: JAX's aliases (jax.nn.initializers.xavier_uniform is glorot_uniform, and so on).
