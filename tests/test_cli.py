@@ -1,5 +1,6 @@
 """The ``initref`` command line: derive and codegen."""
 
+import dataclasses
 import subprocess
 import sys
 
@@ -16,6 +17,22 @@ def test_derive_check_proves_everything():
     result = run("derive", "--check", "--only", "uniform-bound", "--only", "glorot")
     assert result.returncode == 0, result.stderr
     assert "uniform-bound" in result.stdout and "proven" in result.stdout and "FAILED" not in result.stdout
+
+
+def test_derive_check_fails_on_a_false_step(monkeypatch, capsys):
+    """A derivation whose first step is made false: ``--check`` exits 1 and names the failed step."""
+    import derivations
+    from derivations.core import Step, check, eq
+
+    good = derivations.DERIVATIONS[0]
+    first = good.steps[0]
+    broken = dataclasses.replace(good, steps=(Step(eq(first.claim.lhs, first.claim.rhs + 1), first.why,
+                                                   first.method), *good.steps[1:]))
+    monkeypatch.setattr(derivations, "DERIVATIONS", (broken,))
+    assert main(["derive", "--check"]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED" in out and f"{len(check(broken)) - 1}/{len(check(broken))}" in out
+    assert main(["derive"]) == 0  # without --check the table is a report, not a gate
 
 
 def test_derive_rejects_unknown_slug(capsys):
