@@ -43,6 +43,24 @@ def test_plot_writes_a_png(tmp_path):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_compare_draws_several_initializers_on_one_axis(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from initref.montecarlo import plots
+
+    drawn = {}
+    monkeypatch.setattr(plots, "plot_verification", lambda runs, path: drawn.update(runs) or path)
+    path = tmp_path / "compare.png"
+    assert main(["verify", "--activation", "tanh", "--init", "xavier_normal", *SMALL, "--plot", str(path),
+                 "--compare", "orthogonal", "kaiming_uniform", "xavier_normal"]) == 0
+    assert [r.init for r in drawn.values()] == ["xavier_normal", "orthogonal", "kaiming_uniform"]
+    assert all(label.startswith(r.init) for label, r in drawn.items())
+
+
+def test_compare_needs_plot(capsys):
+    assert main(["verify", "--compare", "orthogonal", *SMALL]) == 2
+    assert "--plot" in capsys.readouterr().err
+
+
 def test_all_lists_every_registered_activation():
     result = run("--all", "--depth", "4", "--width", "16", "--batch", "4", "--networks", "3")
     assert result.returncode == 0, result.stderr

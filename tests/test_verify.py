@@ -315,3 +315,42 @@ def test_plots_are_written(tmp_path):
     bare = {"none": initref.verify("tanh", sample_layers=(), **{**RUN, "depth": 4, "width": 32, "batch": 4})}
     with pytest.raises(ValueError, match="no samples"):
         plots.plot_histograms(bare, tmp_path / "empty.png")
+
+
+def test_depth_profiles_draw_each_run_with_its_verdict_and_the_mean_field(tmp_path, monkeypatch):
+    """What the figure shows: per direction, a log axis with a measured and a dashed mean-field curve per run."""
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    from initref.montecarlo import plots
+
+    saved = []
+    monkeypatch.setattr(Figure, "savefig", lambda figure, path: saved.append(figure))
+    runs = {f"x{m}": initref.verify("relu", gain=gains.gain("relu") * m, **{**RUN, "depth": 8, "width": 64,
+                                                                            "batch": 8}) for m in (0.8, 1.25)}
+    plots.plot_depth_profiles(runs, tmp_path / "profiles.png")
+    forward, backward = saved[0].axes
+    for axis, direction in ((forward, "forward"), (backward, "backward")):
+        assert axis.get_yscale() == "log" and axis.get_title().startswith(direction)
+        assert [line.get_linestyle() for line in axis.get_lines()] == ["-", "--", "-", "--"]
+        legend = [text.get_text() for text in axis.get_legend().get_texts()]
+        assert legend[0].startswith("x0.8: vanishing") and legend[1].startswith("x1.25: exploding")
+        measured = axis.get_lines()[0].get_ydata()  # gain too small: smaller away from where the signal enters
+        assert (measured[-1] < measured[0]) if direction == "forward" else (measured[0] < measured[-1])
+
+
+def test_histogram_grid_has_a_row_per_run_and_a_column_per_sampled_layer(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    from initref.montecarlo import plots
+
+    saved = []
+    monkeypatch.setattr(Figure, "savefig", lambda figure, path: saved.append(figure))
+    runs = {label: initref.verify("tanh", sample_layers=(0, 2, 4), **{**RUN, "depth": 4, "width": 32, "batch": 4})
+            for label in ("a", "b")}
+    plots.plot_histograms(runs, tmp_path / "grid.png")
+    grid = saved[0].axes
+    assert [axis.get_title() for axis in grid] == [f"layer {layer}" for _ in "ab" for layer in (0, 2, 4)]
+    assert [grid[0].get_ylabel(), grid[3].get_ylabel()] == ["a", "b"]
+    assert all(axis.patches for axis in grid)  # every panel holds a histogram

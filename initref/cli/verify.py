@@ -52,7 +52,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument("--level", type=float, default=0.01,
                         help="false-alarm probability of the two verdicts together (default: 0.01)")
-    parser.add_argument("--plot", metavar="FILE", help="save depth profiles and histograms (gain x0.8, x1, x1.25)")
+    parser.add_argument("--plot", metavar="FILE",
+                        help="save depth profiles and histograms: gain x0.8, x1, x1.25, or --compare's initializers")
+    parser.add_argument("--compare", nargs="+", choices=tuple(INITIALIZERS), metavar="NAME",
+                        help="with --plot: draw these initializers (each at its default gain) beside --init")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--all", action="store_true",
                         help="every registered activation with its derived gain: a table of verdicts")
@@ -133,6 +136,28 @@ def _summary(console: Any, result: Any) -> None:
 def _plot(console: Any, args: argparse.Namespace, result: Any, options: dict[str, Any]) -> None:
     from initref.montecarlo.plots import plot_verification
 
+    runs = _compared(console, args, result, options) if args.compare else _contrasts(console, args, result, options)
+    console.print(f"figure: {plot_verification(runs, args.plot)}")
+
+
+def _label(result: Any) -> str:
+    scale = f"gain {result.gain:.3g}" if result.gain is not None else (
+        f"std {result.std:.3g}" if result.std is not None else "callable")
+    return f"{result.init} ({scale})"
+
+
+def _compared(console: Any, args: argparse.Namespace, result: Any, options: dict[str, Any]) -> dict[str, Any]:
+    """The main run and one run per ``--compare`` initializer, at its default gain."""
+    runs = {_label(result): result}
+    for name in dict.fromkeys(args.compare):
+        if name != args.init:
+            other = _verify_with_bar(console, name, args.activation, **{**options, "init": name})
+            runs[_label(other)] = other
+    return runs
+
+
+def _contrasts(console: Any, args: argparse.Namespace, result: Any, options: dict[str, Any]) -> dict[str, Any]:
+    """The main run and the same initializer with its gain (or std) too small and too large."""
     runs = {}
     for label, multiplier in PLOT_MULTIPLIERS:
         if multiplier == 1.0:
@@ -144,7 +169,7 @@ def _plot(console: Any, args: argparse.Namespace, result: Any, options: dict[str
         elif result.gain is not None:
             scaled["gain"] = result.gain * multiplier
         runs[label] = _verify_with_bar(console, label, args.activation, **scaled)
-    console.print(f"figure: {plot_verification(runs, args.plot)}")
+    return runs
 
 
 def _run_all(console: Any, args: argparse.Namespace, options: dict[str, Any]) -> int:
@@ -208,6 +233,8 @@ def run(args: argparse.Namespace) -> int:
     if not console.is_terminal:  # piped (e.g. into a log): do not squeeze the tables into 80 columns
         console = Console(stderr=args.json, width=max(console.width, 110))
     options = _options(args)
+    if args.compare and not args.plot:
+        raise ValueError("--compare draws a figure: give --plot FILE too")
     if args.all:
         if args.gain is not None or args.std is not None:
             raise ValueError("--all uses each activation's derived gain; drop --gain/--std")

@@ -58,15 +58,18 @@ def _histograms(figure: Any, results: Mapping[str, VerificationResult]) -> None:
     layers = sorted(set().union(*(r.samples for r in results.values())))
     if not layers:
         raise ValueError("the results carry no samples; run verify with sample_layers")
-    grid = figure.subplots(len(results), len(layers), squeeze=False, sharey="row")
+    # A row shares its x-axis, so the spread visibly grows or shrinks with depth; each panel has its own
+    # y-axis (densities of a wide and a narrow layer differ by orders of magnitude).
+    grid = figure.subplots(len(results), len(layers), squeeze=False, sharex="row")
     for row, (label, result) in enumerate(results.items()):
         for column, layer in enumerate(layers):
             axis = grid[row][column]
             values = result.samples.get(layer)
             if values is not None and np.isfinite(values).any():
                 axis.hist(values[np.isfinite(values)], bins=60, color=f"C{row}", density=True)
-            axis.set_title(f"{label}, layer {layer}", fontsize="small")
+            axis.set_title(f"layer {layer}", fontsize="small")
             axis.tick_params(labelsize="x-small")
+        grid[row][0].set_ylabel(label, fontsize="small")
 
 
 def plot_histograms(results: Mapping[str, VerificationResult], path: str | Path) -> Path:
