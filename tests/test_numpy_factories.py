@@ -169,7 +169,7 @@ def test_orthogonal_property_on_any_column_axis(shape, data):
     (lambda: F.truncated_normal(-1.0), ValueError, "stddev must be a finite real number > 0"),
     (lambda: F.truncated_normal(lower=2.0, upper=-2.0), ValueError, "lower must be < upper"),
     (lambda: F.normal(-0.1), ValueError, "stddev must be"),
-    (lambda: F.uniform("big"), ValueError, "scale must be a finite real number"),
+    (lambda: F.uniform("big"), TypeError, "scale must be a finite real number; got str"),
     (lambda: F.constant("a", dtype=np.float32), ValueError, "value must be convertible to float32; got 'a'"),
     # raised at init time, where the shape is known
     (lambda: F.glorot_uniform()(0, (5,)), ValueError, "at least 2 dimensions"),

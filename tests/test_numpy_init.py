@@ -402,6 +402,7 @@ def test_orthogonal_property(shape, gain):
     (lambda: inp.dirac((3, 3)), ValueError, "3, 4 or 5 dimensions"),
     (lambda: inp.dirac((6, 3, 3), groups=4), ValueError, "groups must divide shape"),
     (lambda: inp.dirac((6, 3, 3), groups=0), ValueError, "groups must be a positive int"),
+    (lambda: inp.dirac((6, 3, 3), groups=2.0), TypeError, "groups must be a positive int; got float"),
     (lambda: inp.delta_orthogonal((3, 3)), ValueError, "3, 4 or 5 dimensions"),
     (lambda: inp.delta_orthogonal((2, 4, 3)), ValueError, "out >= in"),
     (lambda: inp.zero_init((4, 4), dtype=np.int32), TypeError, "dtype must be one of"),

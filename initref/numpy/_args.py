@@ -86,8 +86,10 @@ def any_dtype(dtype: Any, name: str = "dtype") -> np.dtype:
 
 
 def finite(value: Any, name: str) -> float:
-    """A finite real number (not a bool)."""
-    if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)) or not math.isfinite(value):
+    """A finite real number: ``TypeError`` for a non-number or a bool, ``ValueError`` for nan or inf."""
+    if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a finite real number; got {type(value).__name__} {value!r}")
+    if not math.isfinite(value):
         raise ValueError(f"{name} must be a finite real number; got {value!r}")
     return float(value)
 

@@ -282,7 +282,9 @@ def dirac(shape: ShapeLike, groups: int = 1, *, rng: RNGLike = None, dtype: Any 
         Number of groups; must divide ``shape[0]``.
     """
     shape = as_shape(shape)
-    if not isinstance(groups, numbers.Integral) or isinstance(groups, (bool, np.bool_)) or groups < 1:
+    if not isinstance(groups, numbers.Integral) or isinstance(groups, (bool, np.bool_)):
+        raise TypeError(f"groups must be a positive int; got {type(groups).__name__} {groups!r}")
+    if groups < 1:
         raise ValueError(f"groups must be a positive int; got {groups!r}")
     groups = int(groups)
     center = _kernel_center(shape, "dirac", groups)
