@@ -7,7 +7,9 @@ reports the median of each and their ratio. Targets (issue 3):
 - orthogonal_ on 2048 x 2048 within 1.2x of torch.nn.init.orthogonal_ and at least 5x faster
   than scipy.stats.ortho_group.rvs;
 - elementwise initializers allocate no second full-size buffer (peak extra memory, measured
-  with torch.profiler on a smaller tensor, in units of the tensor's size).
+  with torch.profiler on a smaller tensor, in units of the tensor's size); ``trunc_normal_``
+  rejection-samples like torch (the same bits need the same draws and scratch), so its target is
+  torch's own peak.
 
 Run: ``python benchmarks/bench_torch_init.py`` (about a minute on 2 CPU cores; ``--quick`` for
 fewer repeats, ``--device cuda`` on a GPU).
@@ -33,7 +35,7 @@ from initref._generated import formulas
 
 Fill = Callable[[torch.Tensor, torch.Generator], object]
 
-#: (name, shape builder from n, our call, torch's call, repeats factor); None: no torch equivalent.
+#: (name, shape builder from n, our call, torch's call).
 CASES: list[tuple[str, Callable[[int], tuple[int, ...]], Fill, Fill | None]] = [
     ("uniform_", lambda n: (n, n), lambda t, g: init.uniform_(t, -1, 1, generator=g),
      lambda t, g: tinit.uniform_(t, -1, 1, generator=g)),
@@ -79,6 +81,9 @@ EXTRA_CASES: list[tuple[str, str, Callable[[int], tuple[int, ...]], Fill, Fill]]
 MIN_SAMPLE = 0.05  # seconds: fast calls are batched into samples at least this long
 ELEMENTWISE = {"uniform_", "normal_", "constant_", "ones_", "zeros_", "xavier_uniform_", "xavier_normal_",
                "kaiming_uniform_", "kaiming_normal_", "eye_"}
+#: Rejection sampling needs scratch (fresh draws and an acceptance mask); drawing torch's bits means drawing
+#: them the same way, so the target is torch's own peak, not zero.
+AS_TORCH = {"trunc_normal_"}
 
 
 def timer(device: torch.device) -> Callable[[Callable[[], object]], float]:
@@ -185,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
         mem = f"{mem_t:.2f} / {mem_o:.2f}"
         if name in ELEMENTWISE:
             mem += "  " + verdict(mem_o < 1)
+        elif name in AS_TORCH:
+            mem += "  " + verdict(mem_o <= mem_t + 0.01) + " (<= torch)"
         table.add_row(name, f"{1e3 * t_torch:.1f}", f"{1e3 * t_ours:.1f}", f"{ratio:.3f}", "<= 1.05",
                       verdict(ratio <= 1.05), mem)
 
