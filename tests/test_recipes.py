@@ -5,8 +5,10 @@ initref's generated code, so the tests check the runtime against the sources.
 """
 
 import math
+import warnings
 
 import pytest
+import scipy.integrate
 import scipy.stats
 import torch
 from torch import nn
@@ -15,7 +17,7 @@ import initref.torch as init
 from initref.torch.recipes import RECIPES, InitReport, Recipe, apply_init, plan_init, register_recipe
 
 # Every statistical assertion below has false-failure probability P_FAIL = 1e-6 (with fixed seeds
-# a correct recipe fails none of the ~80 of them with probability > 0.9999).
+# a correct recipe fails none of the ~200 of them with probability > 0.9998).
 P_FAIL = 1e-6
 # Two-sided normal interval at P_FAIL: z = 4.89.
 Z_FAIL = scipy.stats.norm.isf(P_FAIL / 2)
@@ -264,6 +266,135 @@ def test_kaiming_inside_torch_transformer_layers():
     # q, k, v as three 64x64 linear maps: std 1/sqrt(64).
     assert_normal([layer.self_attn.in_proj_weight for layer in model.layers], 1 / math.sqrt(64))
     assert_normal([model.layers[0].linear1.weight], math.sqrt(2) / math.sqrt(64))
+
+
+def _sigmoid(z):
+    return 0.5 * (1 + math.tanh(z / 2))
+
+
+def _softplus(z):
+    return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
+
+
+# Activations torch's calculate_gain does not know, as formulas (Hendrycks & Gimpel 2016 for GELU and its
+# tanh form; Elfwing et al. 2018 SiLU; Misra 2019 Mish; Clevert et al. 2016 ELU; Howard et al. 2019 Hardswish).
+FORMULAS = {
+    "gelu": (nn.GELU, lambda z: z * scipy.stats.norm.cdf(z)),
+    "gelu_tanh": (lambda: nn.GELU(approximate="tanh"),
+                  lambda z: 0.5 * z * (1 + math.tanh(math.sqrt(2 / math.pi) * (z + 0.044715 * z**3)))),
+    "silu": (nn.SiLU, lambda z: z * _sigmoid(z)),
+    "mish": (nn.Mish, lambda z: z * math.tanh(_softplus(z))),
+    "softplus_beta_2": (lambda: nn.Softplus(beta=2.0), lambda z: _softplus(2 * z) / 2),
+    "elu_alpha_0.5": (lambda: nn.ELU(alpha=0.5), lambda z: z if z > 0 else 0.5 * math.expm1(z)),
+    "hardswish": (nn.Hardswish, lambda z: z * min(1.0, max(0.0, z / 6 + 0.5))),
+}
+
+
+def forward_gain(f):
+    """1 / sqrt(E[f(z)^2]), z ~ N(0, 1) (He et al. 2015, eq. 10, for any f), by adaptive quadrature.
+
+    The mass beyond |z| = 40 is below 1e-300; the kinks (0, ±3) are split points; epsrel 1e-12.
+    """
+    second, _ = scipy.integrate.quad(lambda z: f(z) ** 2 * scipy.stats.norm.pdf(z), -40, 40, points=[-3, 0, 3],
+                                     epsabs=0, epsrel=1e-12, limit=200)
+    return 1 / math.sqrt(second)
+
+
+@pytest.mark.parametrize("name", list(FORMULAS))
+def test_kaiming_and_xavier_use_the_derived_forward_gain_for_activations_torch_lacks(name):
+    act, f = FORMULAS[name]
+    model = nn.Sequential(nn.Linear(32, 48), act(), nn.Linear(48, 8))
+    g = forward_gain(f)
+    kaiming = apply_init(model, "kaiming", generator=gen())
+    xavier = plan_init(model, "xavier")
+    # Deterministic numbers, not samples: quadrature and initref's moments agree to ~1e-15; 1e-9 is generous.
+    assert kaiming.entries("0.weight")[0].draw.std == pytest.approx(g / math.sqrt(32), rel=1e-9)
+    assert xavier.entries("0.weight")[0].draw.std == pytest.approx(g * math.sqrt(2 / (32 + 48)), rel=1e-9)
+    assert kaiming.entries("2.weight")[0].draw.std == pytest.approx(1 / math.sqrt(48), rel=1e-15)
+
+
+def test_kaiming_on_a_gelu_mlp_gives_the_stated_std_per_group():
+    model = seeded(lambda: mlp(act=nn.GELU))
+    report = apply_init(model, "kaiming", generator=gen())
+    g = forward_gain(FORMULAS["gelu"][1])
+    # He et al. (2015) eq. 10 with the GELU's forward gain: std g / sqrt(fan_in).
+    assert_normal([model[i].weight for i in (0, 2, 4)], g / math.sqrt(256))
+    assert_normal([model[6].weight], 1 / math.sqrt(256))  # output layer: linear gain 1
+    assert_constant([model[i].bias for i in (0, 2, 4, 6)], 0.0)
+    assert "gelu" in report.entries("0.weight")[0].role
+
+
+@pytest.mark.parametrize("activation", ["gelu", nn.GELU()], ids=["string", "module"])
+def test_kaiming_on_a_gelu_transformer_encoder_layer(activation):
+    d, ff = 64, 256
+    model = seeded(lambda: nn.TransformerEncoderLayer(d, 4, ff, dropout=0.0, activation=activation))
+    apply_init(model, "kaiming", generator=gen())
+    g = forward_gain(FORMULAS["gelu"][1])
+    assert_normal([model.linear1.weight], g / math.sqrt(d))  # linear1 feeds the GELU
+    assert_normal([model.linear2.weight], 1 / math.sqrt(ff))  # linear2 feeds the residual stream
+    # q, k, v as three d x d linear maps and the attention's out_proj: std 1/sqrt(d).
+    assert_normal([model.self_attn.in_proj_weight, model.self_attn.out_proj.weight], 1 / math.sqrt(d))
+    assert_constant([model.norm1.weight, model.norm2.weight], 1.0)
+    assert_constant([model.linear1.bias, model.self_attn.in_proj_bias, model.norm1.bias], 0.0)
+
+
+def test_selu_gets_lecun_normal_not_torchs_three_quarters():
+    model = seeded(lambda: mlp(act=nn.SELU))
+    report = apply_init(model, "kaiming", generator=gen())
+    # Klambauer et al. (2017), "Initialization": Var(w) = 1/n keeps N(0, 1) the fixed point of SELU networks.
+    assert_normal([model[i].weight for i in (0, 2, 4, 6)], 1 / math.sqrt(256))
+    assert "selu" in report.entries("0.weight")[0].role
+    xavier = plan_init(model, "xavier", distribution="normal")
+    assert xavier.entries("0.weight")[0].draw.std == pytest.approx(math.sqrt(2 / (256 + 256)), rel=1e-15)
+
+
+@pytest.mark.parametrize("distribution", ["normal", "uniform"])
+def test_kaiming_fan_out_mode(distribution):
+    model = seeded(SmallCNN)
+    apply_init(model, "kaiming", mode="fan_out", distribution=distribution, generator=gen())
+    conv1, conv2 = model.features[0], model.features[3]
+    # He et al. (2015) eq. 14: std = g / sqrt(fan_out), fan_out = out_channels * kernel size.
+    expected = [(conv1.weight, math.sqrt(2) / math.sqrt(32 * 9)),
+                (conv2.weight, math.sqrt(2 / (1 + 0.2**2)) / math.sqrt(64 * 9)),
+                (model.classifier.weight, 1 / math.sqrt(10))]
+    for weight, std in expected:
+        if distribution == "normal":
+            assert_normal([weight], std)
+        else:
+            assert_uniform([weight], math.sqrt(3) * std)
+
+
+def test_xavier_normal_distribution():
+    model = seeded(SmallCNN)
+    apply_init(model, "xavier", distribution="normal", generator=gen())
+    # Glorot & Bengio (2010) eq. 12 as torch's xavier_normal_: std = g sqrt(2 / (fan_in + fan_out)).
+    assert_normal([model.features[0].weight], math.sqrt(2) * math.sqrt(2 / (3 * 9 + 32 * 9)))
+    assert_normal([model.features[3].weight], math.sqrt(2 / (1 + 0.2**2)) * math.sqrt(2 / (32 * 9 + 64 * 9)))
+    assert_normal([model.classifier.weight], math.sqrt(2 / (64 + 10)))
+
+
+def test_a_zero_element_layer_is_skipped_with_torchs_warning():
+    with pytest.warns(UserWarning, match="zero-element"):  # torch's own constructor warns too
+        model = seeded(lambda: nn.Sequential(nn.Linear(0, 4), nn.ReLU(), nn.Linear(4, 512), nn.ReLU()))
+    with pytest.warns(UserWarning, match="Initializing zero-element tensors is a no-op"):
+        report = apply_init(model, "kaiming", generator=gen())
+    assert "no-op" in report.entries("0.weight")[0].draw.initializer
+    assert_constant([model[0].bias], 0.0)
+    assert_normal([model[2].weight], math.sqrt(2) / math.sqrt(4))  # He et al. (2015) eq. 10, ReLU, fan_in 4
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plan_init(model, "kaiming")  # planning writes nothing and does not warn
+        apply_init(model, "xavier")  # torch's xavier_ on a (4, 0) weight: fan_out 4, a silent no-op
+    with pytest.warns(UserWarning, match="zero-element"):
+        apply_init(nn.Sequential(model), "fixup", branches="0")
+    with pytest.warns(UserWarning, match="zero-element"):
+        built, again = seeded(lambda: nn.Linear(0, 4)), seeded(lambda: nn.Linear(0, 4), seed=1)
+        torch.manual_seed(SEED)
+        apply_init(again, "torch_default")  # as the constructor: weight skipped, bias U(0, 0)
+        empty = nn.Linear(0, 0)
+    assert torch.equal(built.bias, again.bias)
+    with pytest.raises(ValueError, match=r"xavier needs fan_in \+ fan_out > 0; got a weight of shape \(0, 0\)"):
+        apply_init(empty, "xavier")
 
 
 def test_gpt2_residual_projections_get_std_over_sqrt_2L():

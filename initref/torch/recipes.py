@@ -28,6 +28,13 @@ Every number here comes from ``initref._generated.formulas`` (derivations ``gpt2
 ``small-init``, ``fixup``, ``deepnorm``, ``mup``, ``torch-module-defaults``, ``glorot``,
 ``kaiming``, ``linear-default``); literal defaults such as GPT-2's base std 0.02 are
 hyper-parameter choices of the cited papers.
+
+Gains (``xavier``, ``kaiming``, ``fixup``): for torch's names, :func:`torch.nn.init.calculate_gain`'s
+values (tanh :math:`5/3`, ReLU :math:`\sqrt{2}`, leaky ReLU with the module's slope); for other
+activations (GELU, SiLU, Mish, ELU, Softplus, Hardswish, ...) initref's derived forward gain
+:math:`1/\sqrt{E[f(z)^2]}`, :math:`z \sim \mathcal{N}(0, 1)` (:func:`initref.gains.calculate_gain`);
+for SELU the gain 1 of LeCun normal, which self-normalization needs (Klambauer et al. 2017), not
+torch's empirical :math:`3/4`. These recipes are therefore *not* torch-compatible for SELU.
 """
 
 from __future__ import annotations
@@ -42,12 +49,13 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
 from torch.nn.modules.batchnorm import _NormBase
 from torch.nn.modules.conv import _ConvNd
 
 from initref._generated import formulas
 from initref.fans import calculate_fan_in_and_fan_out, conv_fans
-from initref.gains import calculate_gain
+from initref.gains import TORCH_NAMES, calculate_gain
 from initref.torch import init as nninit
 
 __all__ = ["Draw", "InitReport", "Recipe", "RECIPES", "Touched", "apply_init", "plan_init", "register_recipe"]
@@ -121,18 +129,61 @@ def _fan(shape: tuple[int, ...], mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
-def _kaiming(shape: tuple[int, ...], nonlinearity: str, a: float, mode: str, distribution: str) -> Draw:
-    std = formulas.kaiming_std(calculate_gain(nonlinearity, a), _fan(shape, mode))
-    args = f"a={_fmt(a)}, mode={mode!r}, nonlinearity={nonlinearity!r}"
+#: Nonlinearities whose recipe gain is not :func:`initref.gains.calculate_gain`'s. SELU gets the
+#: linear gain 1 (LeCun normal): its constants make :math:`\mathcal{N}(0, 1)` a fixed point at
+#: :math:`\operatorname{Var}(w) = 1/n` (Klambauer et al. 2017, Self-Normalizing Neural Networks,
+#: NeurIPS, paragraph "Initialization"; torch's ``calculate_gain`` docstring also says to pass
+#: ``'linear'`` for self-normalizing networks). torch's ``calculate_gain('selu') = 3/4`` is an
+#: empirical choice that gives up that fixed point; call :func:`initref.torch.kaiming_normal_`
+#: with ``nonlinearity='selu'`` directly for it.
+_RECIPE_NONLINEARITY = {"selu": "linear"}
+
+
+def _gain(nonlinearity: str, param: float | None) -> float:
+    r"""The gain the recipes use: ``calculate_gain``'s (torch's for torch's names, the derived forward
+    gain :math:`1/\sqrt{E[f(z)^2]}` otherwise), except for the names in :data:`_RECIPE_NONLINEARITY`."""
+    return calculate_gain(_RECIPE_NONLINEARITY.get(nonlinearity, nonlinearity), param)
+
+
+def _kaiming(shape: tuple[int, ...], nonlinearity: str, param: float | None, mode: str, distribution: str) -> Draw:
+    r"""He et al. (2015), eqs. 10 and 14: :math:`\sigma = g/\sqrt{n_\text{mode}}`, :math:`g` from :func:`_gain`.
+
+    For torch's names the fill is :mod:`initref.torch`'s ``kaiming_*_`` (torch's bits; ``a`` is the
+    leaky ReLU slope, 0 when none is given, as in torch); for other activations it is ``normal_`` or
+    ``uniform_`` with the same :math:`\sigma`, which is what ``kaiming_*_`` draws. A zero-element
+    tensor is left alone with torch's warning ``"Initializing zero-element tensors is a no-op"``.
+    """
+    kaiming = nninit.kaiming_uniform_ if distribution == "uniform" else nninit.kaiming_normal_
+    if 0 in shape:  # kaiming_ checks this first: it warns and returns without computing a gain
+        return Draw(f"{kaiming.__name__}() on a zero-element tensor: no-op", distribution,
+                    fill=lambda t, g: kaiming(t, generator=g))
+    name = _RECIPE_NONLINEARITY.get(nonlinearity, nonlinearity)
+    if name in TORCH_NAMES:
+        a = (0.0 if param is None else param) if name == "leaky_relu" else 0.0
+        std = formulas.kaiming_std(calculate_gain(name, a), _fan(shape, mode))
+        label = f"{kaiming.__name__}(a={_fmt(a)}, mode={mode!r}, nonlinearity={name!r})"
+        return _with_std(distribution, std, label, lambda t, g: kaiming(t, a, mode, name, generator=g))
+    std = formulas.kaiming_std(_gain(name, param), _fan(shape, mode))
+    given = "" if param is None else f", {_fmt(param)}"
+    return _with_std(distribution, std, f"{distribution}_(std=gain({name!r}{given})/sqrt({mode}))")
+
+
+def _with_std(distribution: str, std: float, label: str, fill: Filler | None = None) -> Draw:
+    r"""A normal or a uniform (:math:`\pm\sqrt{3}\sigma`) draw of std ``std``, filled by ``fill`` or
+    by ``normal_``/``uniform_``."""
     if distribution == "uniform":
-        return Draw(f"kaiming_uniform_({args})", "uniform", std, bound=formulas.uniform_bound_from_std(std),
-                    fill=lambda t, g: nninit.kaiming_uniform_(t, a, mode, nonlinearity, generator=g))
-    return Draw(f"kaiming_normal_({args})", "normal", std,
-                fill=lambda t, g: nninit.kaiming_normal_(t, a, mode, nonlinearity, generator=g))
+        bound = formulas.uniform_bound_from_std(std)
+        return Draw(label, "uniform", std, bound=bound,
+                    fill=fill or (lambda t, g: nninit.uniform_(t, -bound, bound, generator=g)))
+    return Draw(label, "normal", std, fill=fill or (lambda t, g: nninit.normal_(t, 0.0, std, generator=g)))
 
 
 def _xavier(shape: tuple[int, ...], gain: float, distribution: str) -> Draw:
+    """Glorot & Bengio (2010), eqs. 12 and 16, through :mod:`initref.torch`'s ``xavier_*_``."""
     fan_in, fan_out = calculate_fan_in_and_fan_out(shape)
+    if fan_in + fan_out == 0:
+        raise ValueError(f"xavier needs fan_in + fan_out > 0; got a weight of shape {shape} (torch's xavier_ raises "
+                         "ZeroDivisionError here)")
     std = formulas.xavier_std(gain, fan_in, fan_out)
     if distribution == "uniform":
         return Draw(f"xavier_uniform_(gain={_fmt(gain)})", "uniform", std, bound=formulas.uniform_bound_from_std(std),
@@ -246,24 +297,35 @@ _POOLS = (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d, nn.AvgPool1d, nn.AvgPool2d, 
 #: Modules that sit between a layer and its activation without changing which activation it is.
 _TRANSPARENT = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout, nn.Identity,
                 nn.Flatten, nn.Unflatten, _NormBase, nn.LayerNorm, nn.GroupNorm, *_POOLS)
-#: Activation modules and the (name, param) calculate_gain needs for them.
-_ACTIVATIONS: dict[type, Callable[[Any], tuple[str, float | None]]] = {
+#: An activation as ``(name, param)``: a name :func:`initref.gains.calculate_gain` knows, and the
+#: parameter for the activations that take one (``None`` otherwise, or for the default).
+Activation = tuple[str, "float | None"]
+#: What follows a model's last layer: nothing, the identity.
+_OUTPUT: Activation = ("linear", None)
+#: Activation modules (exact types) and their :data:`Activation`.
+_ACTIVATIONS: dict[type, Callable[[Any], Activation]] = {
     nn.ReLU: lambda m: ("relu", None),
     nn.LeakyReLU: lambda m: ("leaky_relu", m.negative_slope),
     nn.Tanh: lambda m: ("tanh", None),
     nn.Sigmoid: lambda m: ("sigmoid", None),
     nn.SELU: lambda m: ("selu", None),
-    nn.GELU: lambda m: ("gelu", None),
+    nn.GELU: lambda m: ("gelu_tanh" if m.approximate == "tanh" else "gelu", None),
     nn.SiLU: lambda m: ("silu", None),
     nn.ELU: lambda m: ("elu", m.alpha),
     nn.CELU: lambda m: ("celu", m.alpha),
     nn.Mish: lambda m: ("mish", None),
-    nn.Softplus: lambda m: ("softplus", None),
+    nn.Softplus: lambda m: ("softplus", m.beta),  # torch's threshold (linear above 20/beta) is ignored
     nn.ReLU6: lambda m: ("relu6", None),
     nn.Hardtanh: lambda m: ("hardtanh", None),
     nn.Hardswish: lambda m: ("hardswish", None),
     nn.Hardsigmoid: lambda m: ("hardsigmoid", None),
     nn.Softsign: lambda m: ("softsign", None),
+}
+#: Functional activations (as ``nn.TransformerEncoderLayer(activation=...)`` takes them), by identity.
+_FUNCTIONS: dict[Callable[..., Any], Activation] = {
+    F.relu: ("relu", None), F.gelu: ("gelu", None), F.silu: ("silu", None), F.mish: ("mish", None),
+    F.elu: ("elu", None), F.selu: ("selu", None), F.softplus: ("softplus", None), F.hardswish: ("hardswish", None),
+    F.leaky_relu: ("leaky_relu", 0.01), torch.tanh: ("tanh", None), torch.sigmoid: ("sigmoid", None),
 }
 _TRANSFORMER_LAYERS = (nn.TransformerEncoderLayer, nn.TransformerDecoderLayer)
 _NORMS = (_NormBase, nn.LayerNorm, nn.GroupNorm, nn.RMSNorm)
@@ -286,11 +348,12 @@ def _is_norm(module: nn.Module) -> bool:
     return isinstance(module, _NORMS) or type(module).__name__.endswith("Norm")
 
 
-def _activation_of(module: object) -> tuple[str, float | None] | None:
-    for kind, describe in _ACTIVATIONS.items():
-        if type(module) is kind:
-            return describe(module)
-    return None
+def _activation_of(module: object) -> Activation | None:
+    """The :data:`Activation` of an activation module or function; ``None`` for anything else."""
+    describe = _ACTIVATIONS.get(type(module))
+    if describe is not None:
+        return describe(module)
+    return _FUNCTIONS.get(module) if callable(module) and not isinstance(module, nn.Module) else None
 
 
 def _qualified(prefix: str, name: str) -> str:
@@ -311,6 +374,23 @@ def _matches(name: str, patterns: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(last, p) for p in patterns)
 
 
+def _activations_ahead(modules: list[nn.Module]) -> list[Activation | None]:
+    """``ahead[k]``: the activation the leaf modules from index ``k`` on apply first (one reverse pass).
+
+    Non-leaf modules and :data:`_TRANSPARENT` ones pass the answer of the next index through; another
+    leaf module gives ``None``; past the end it is :data:`_OUTPUT`.
+    """
+    ahead: list[Activation | None] = [_OUTPUT] * (len(modules) + 1)
+    for k in range(len(modules) - 1, -1, -1):
+        module = modules[k]
+        found = _activation_of(module)
+        if any(True for _ in module.children()) or (found is None and isinstance(module, _TRANSPARENT)):
+            ahead[k] = ahead[k + 1]
+        else:
+            ahead[k] = found
+    return ahead
+
+
 # ----------------------------------------------------------------------------- the plan
 
 
@@ -320,6 +400,9 @@ class _Plan:
     def __init__(self, model: nn.Module) -> None:
         self.model = model
         self.modules: dict[str, nn.Module] = dict(model.named_modules())
+        self._names = list(self.modules)
+        self._index = {name: i for i, name in enumerate(self._names)}
+        self._ahead: list[Activation | None] | None = None
         self.entries: list[tuple[Touched, Tensor]] = []
         self.tied: list[tuple[str, str]] = []
         self.constants: dict[str, float] = {}
@@ -343,12 +426,22 @@ class _Plan:
         self._claimed[key] = name
         self.entries.append((Touched(name, type(module).__name__, role, draw, rows, zero_rows), param))
 
-    def claimed(self, param: Tensor) -> bool:
-        return any(key[0] == id(param) for key in self._claimed)
-
     def layers(self) -> Iterator[tuple[str, nn.Module]]:
         """Every module, in registration order."""
         return iter(self.modules.items())
+
+    def activation_after(self, name: str) -> Activation | None:
+        """The activation of the first leaf module registered after module ``name``'s subtree.
+
+        Dropout, norm, pooling and reshaping modules are passed over; ``None`` when another
+        module comes first, :data:`_OUTPUT` when none follows. One pass over the model, cached.
+        """
+        if self._ahead is None:
+            self._ahead = _activations_ahead(list(self.modules.values()))
+        end = self._index[name] + 1
+        while end < len(self._names) and self._names[end].startswith(name + "."):
+            end += 1
+        return self._ahead[end]
 
     def report(self, recipe: Recipe, options: Mapping[str, Any]) -> InitReport:
         claimed = {key[0] for key in self._claimed}
@@ -498,7 +591,7 @@ def _torch_default_attention(plan: _Plan, prefix: str, module: nn.MultiheadAtten
             plan.claim(prefix, module, pname, "bias", _xavier(tuple(param.shape), 1.0, "normal"))
 
 
-def _activation_after(plan: _Plan, name: str) -> tuple[str, float | None] | None:
+def _activation_after(plan: _Plan, name: str) -> Activation | None:
     """The activation applied to layer ``name``'s output, when the model's structure shows it.
 
     Inside ``nn.TransformerEncoderLayer``/``DecoderLayer`` the activation after ``linear1`` is the
@@ -509,28 +602,18 @@ def _activation_after(plan: _Plan, name: str) -> tuple[str, float | None] | None
     parent_name, _, last = name.rpartition(".")
     parent = plan.modules.get(parent_name)
     if isinstance(parent, nn.MultiheadAttention) or (isinstance(parent, _TRANSFORMER_LAYERS) and last == "linear2"):
-        return ("linear", None)  # the attention output and the feed-forward output feed the residual stream
+        return _OUTPUT  # the attention output and the feed-forward output feed the residual stream
     if isinstance(parent, _TRANSFORMER_LAYERS) and last == "linear1":
         flag = getattr(parent, "activation_relu_or_gelu", 0)
-        return {1: ("relu", None), 2: ("gelu", None)}.get(flag) or _activation_of(parent.activation)
-    names = list(plan.modules)
-    for later in names[names.index(name) + 1:]:
-        if later.startswith(name + "."):
-            continue
-        module = plan.modules[later]
-        if any(True for _ in module.children()):
-            continue
-        found = _activation_of(module)
-        if found is not None or not isinstance(module, _TRANSPARENT):
-            return found
-    return ("linear", None)  # nothing after it: the model's output layer
+        return _activation_of(parent.activation) or {1: ("relu", None), 2: ("gelu", None)}.get(flag)
+    return plan.activation_after(name)
 
 
 def _layer_gain(plan: _Plan, name: str, default: str) -> tuple[str, float | None, float]:
-    """(nonlinearity, its parameter, its gain) for the layer ``name``."""
+    """(nonlinearity, its parameter, the recipe's gain :func:`_gain`) for the layer ``name``."""
     nonlinearity, param = _activation_after(plan, name) or (default, None)
     try:
-        return nonlinearity, param, calculate_gain(nonlinearity, param)
+        return nonlinearity, param, _gain(nonlinearity, param)
     except ValueError as exc:
         raise ValueError(f"cannot compute the gain of {nonlinearity!r}, the activation after layer {name!r}: "
                          f"{exc}") from exc
@@ -547,14 +630,14 @@ def _plan_variance(plan: _Plan, opts: dict[str, Any], family: str) -> None:
             for pname, role, rows in _qkv_blocks(module):
                 shape = _block_shape(getattr(module, pname), rows)
                 draw = _xavier(shape, 1.0, distribution) if family == "xavier" else _kaiming(
-                    shape, "linear", 0.0, mode, distribution)
+                    shape, "linear", None, mode, distribution)
                 plan.claim(prefix, module, pname, role, draw, rows)
             plan.claim(prefix, module, "in_proj_bias", "bias", _zeros())
         elif _is_weight_layer(module):
             nonlinearity, param, gain = _layer_gain(plan, prefix, default)
             shape = _shape(module)
             draw = (_xavier(shape, gain, distribution) if family == "xavier"
-                    else _kaiming(shape, nonlinearity, 0.0 if param is None else param, mode, distribution))
+                    else _kaiming(shape, nonlinearity, param, mode, distribution))
             plan.claim(prefix, module, "weight", f"weight (then {nonlinearity})", draw)
             _claim_bias_zero(plan, prefix, module)
         elif _is_norm(module):
@@ -651,7 +734,7 @@ def _weight_layers_in(plan: _Plan, root: str) -> list[str]:
 def _plan_fixup(plan: _Plan, opts: dict[str, Any]) -> None:
     mode = _choice("mode", opts["mode"], ("fan_in", "fan_out"))
     nonlinearity = opts["nonlinearity"]
-    gain = calculate_gain(nonlinearity)
+    _gain(nonlinearity, None)  # an unknown name fails here, before any claim
     branches = _select_modules(plan, "branches", opts["branches"])
     blocks = len(branches)
     plan.constants["blocks"] = blocks
@@ -669,9 +752,10 @@ def _plan_fixup(plan: _Plan, opts: dict[str, Any]) -> None:
         scale = formulas.fixup_scale(blocks, len(layers))
         for layer in layers[:-1]:
             module = plan.modules[layer]
-            std = formulas.kaiming_std(gain, _fan(_shape(module), mode)) * scale
+            he = _kaiming(_shape(module), nonlinearity, None, mode, "normal")
             label = f"normal_(std=kaiming_std({nonlinearity!r}, {mode})*{blocks}^(-1/(2*{len(layers)}-2)))"
-            plan.claim(layer, module, "weight", "branch layer", _normal(std, label))
+            draw = he if 0 in _shape(module) else _normal(he.std * scale, label)  # zero-element: he's no-op
+            plan.claim(layer, module, "weight", "branch layer", draw)
             _claim_bias_zero(plan, layer, module)
         last = plan.modules[layers[-1]]
         plan.claim(layers[-1], last, "weight", "branch last layer", _zeros())
@@ -680,7 +764,7 @@ def _plan_fixup(plan: _Plan, opts: dict[str, Any]) -> None:
     for prefix, module in plan.layers():
         if _is_weight_layer(module):
             shape = _shape(module)
-            plan.claim(prefix, module, "weight", "weight", _kaiming(shape, nonlinearity, 0.0, mode, "normal"))
+            plan.claim(prefix, module, "weight", "weight", _kaiming(shape, nonlinearity, None, mode, "normal"))
             _claim_bias_zero(plan, prefix, module)
 
 
@@ -812,6 +896,10 @@ def _plan_head(plan: _Plan, opts: dict[str, Any]) -> None:
                 _claim_norm(plan, _qualified(root, sub), module)
 
 
+_GAINS = ("Gains: torch's calculate_gain values for torch's names (tanh 5/3, relu sqrt(2), leaky_relu with the "
+          "module's slope), initref's derived forward gain 1/sqrt(E[f(z)^2]), z ~ N(0, 1), for the others (GELU, "
+          "SiLU, Mish, ELU, Softplus, Hardswish, ...); SELU gain 1 (LeCun normal, Klambauer et al. 2017), not "
+          "torch's 3/4.")
 _RESIDUAL_NAMES = ("c_proj", "out_proj", "linear2", "o_proj", "down_proj", "fc2")
 
 _REGISTRY: dict[str, Recipe] = {}
@@ -842,14 +930,15 @@ for _recipe in (
         "xavier", "Glorot & Bengio (2010), AISTATS, eqs. 12 and 16; derivation glorot.",
         "Linear/Conv weights: Xavier with the gain of the activation module that follows the layer (the "
         "`nonlinearity` option where none is visible, 'linear' after the last layer); biases 0; attention q/k/v "
-        "as three square maps with gain 1; norm layers 1/0. Embeddings and other modules are left alone.",
+        "as three square maps with gain 1; norm layers 1/0. Embeddings and other modules are left alone. " + _GAINS,
         {"distribution": "uniform", "nonlinearity": "linear"}, lambda p, o: _plan_variance(p, o, "xavier")),
     Recipe(
         "kaiming", "He, Zhang, Ren & Sun (2015), Delving Deep into Rectifiers, ICCV, eqs. 10 and 14; "
         "derivation kaiming.",
         "Linear/Conv weights: Kaiming with the activation module that follows the layer (the `nonlinearity` option "
         "where none is visible, 'linear' after the last layer); biases 0; attention q/k/v with gain 1; norm layers "
-        "1/0. Embeddings and other modules are left alone.",
+        "1/0. Embeddings and other modules are left alone. Zero-element weights are skipped with torch's "
+        "warning. " + _GAINS,
         {"distribution": "normal", "mode": "fan_in", "nonlinearity": "relu"},
         lambda p, o: _plan_variance(p, o, "kaiming")),
     Recipe(
