@@ -1,10 +1,12 @@
 """diagnose: per-layer statistics that match variance-propagation theory; hooks and state always restored."""
 
+import io
 import math
 
 import pytest
 import scipy.stats
 import torch
+from rich.console import Console
 from torch import nn
 
 from initref.torch import apply_init, diagnose
@@ -118,18 +120,40 @@ def test_hooks_grads_and_buffers_are_restored():
     assert [s.kind for s in result.layers] == ["Linear", "BatchNorm1d", "ReLU", "Linear"]
 
 
-def test_hooks_are_removed_when_the_forward_raises():
+def test_hooks_grads_and_buffers_are_restored_when_the_forward_raises():
     class Broken(nn.Module):
         def forward(self, x):
             raise RuntimeError("boom")
 
-    model = nn.Sequential(nn.Linear(4, 4), nn.ReLU(), Broken(), nn.Linear(4, 4))
+    model = nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4), Broken(), nn.Linear(4, 4)).train()
+    marker = torch.full_like(model[0].weight, 7.0)
+    model[0].weight.grad = marker
+    running = model[1].running_mean.clone()
     with pytest.raises(RuntimeError, match="boom"):
-        diagnose(model, torch.randn(2, 4))
+        diagnose(model, torch.randn(8, 4) + 3)  # BatchNorm updates its running mean before Broken raises
     assert no_hooks(model)
+    assert model[0].weight.grad is marker
+    assert torch.equal(model[1].running_mean, running) and int(model[1].num_batches_tracked) == 0
+    other = nn.Sequential(nn.Linear(4, 4))
     with pytest.raises(ValueError, match="loss_fn must return a scalar"):
-        diagnose(nn.Sequential(nn.Linear(4, 4)), torch.randn(2, 4), loss_fn=lambda out: out)
-    assert no_hooks(model)
+        diagnose(other, torch.randn(2, 4), loss_fn=lambda out: out)
+    assert no_hooks(other)
+
+
+def test_batch_dim_chooses_the_sample_dimensions_of_dead_units():
+    model = nn.Sequential(nn.Linear(8, 16, bias=False), nn.ReLU())
+    x = torch.randn(5, 256, 8, generator=torch.Generator().manual_seed(3))  # (time, batch, features)
+    x[0] = 0  # at time step 0 every unit outputs exactly 0 for every sample
+    # A live coordinate (t > 0, unit) is 0 on all 256 i.i.d. samples with probability 2^-256: the counts are exact.
+    fifth = pytest.approx(1 / 5, rel=1e-7)  # 16 of 80 flags, averaged in float32
+    assert diagnose(model, x, batch_dim=1).of_kind(nn.ReLU)[0].dead_fraction == fifth
+    assert diagnose(model, x, batch_dim=-2).of_kind(nn.ReLU)[0].dead_fraction == fifth
+    assert diagnose(model, x, batch_dim=(0, 1)).of_kind(nn.ReLU)[0].dead_fraction == 0
+    flat = diagnose(model, x[1], batch_dim=(0, 1)).of_kind(nn.ReLU)[0]  # no dimension left: elementwise zeros
+    assert flat.dead_fraction == flat.zero_fraction
+    for bad in ("0", True, (), (0, 1.0)):
+        with pytest.raises(TypeError, match="batch_dim must be an int or a non-empty tuple of ints"):
+            diagnose(model, x, batch_dim=bad)
 
 
 def test_attention_table_plot_and_options(tmp_path):
@@ -140,6 +164,9 @@ def test_attention_table_plot_and_options(tmp_path):
     assert all(s.grad_std is not None and s.grad_std > 0 for s in result.layers if s.kind == "Linear")
     text = str(result)
     assert "self_attn" in text and "linear2" in text
+    printed = io.StringIO()
+    result.print(Console(width=160, file=printed))
+    assert printed.getvalue() == text
     path = result.plot(tmp_path / "layers.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     only = diagnose(layer, torch.randn(3, 5, 16), modules=["linear1"], backward=False)

@@ -29,7 +29,6 @@ without a recipe with the sample fourth moment, :math:`\operatorname{Var}(s^2) \
 from __future__ import annotations
 
 import hashlib
-import io
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from torch.nn.modules.conv import _ConvNd
 
 from initref._generated import formulas
 from initref.fans import calculate_fan_in_and_fan_out, conv_fans
+from initref.torch.diagnostics import _Printable, kept_state, one_pass
 from initref.torch.recipes import InitReport, Recipe, Touched, _is_norm, plan_init
 
 __all__ = ["Checklist", "Finding", "checklist"]
@@ -78,7 +78,7 @@ class Finding:
 
 
 @dataclass(frozen=True)
-class Checklist:
+class Checklist(_Printable):
     """The findings of :func:`checklist`.
 
     Attributes
@@ -132,22 +132,6 @@ class Checklist:
         for f in self.findings:
             table.add_row(f"[{style[f.severity]}]{f.severity}[/]", f.parameter, f.check, f.message)
         return table
-
-    def __rich__(self) -> Any:
-        return self.table()
-
-    def __str__(self) -> str:
-        from rich.console import Console
-
-        buffer = io.StringIO()
-        Console(width=140, file=buffer).print(self.table())
-        return buffer.getvalue()
-
-    def print(self, console: Any = None) -> None:
-        """Print the table (to ``console``, a :class:`rich.console.Console`, or stdout)."""
-        from rich.console import Console
-
-        (console or Console()).print(self.table())
 
 
 # ----------------------------------------------------------------------------- statistics
@@ -331,24 +315,10 @@ def _structure(label: str, module: nn.Module, param: Tensor, expected_constant: 
 
 def _gradients(model: nn.Module, sample_input: object, loss_fn: Callable[[Any], Tensor] | None,
                generator: torch.Generator | None) -> dict[int, Tensor | None]:
-    """Each parameter's gradient on ``sample_input`` (by id); the model's own ``.grad`` is restored."""
-    from initref.torch.diagnostics import _backward, _call
-
-    params = list(model.parameters())
-    saved = [p.grad for p in params]
-    saved_buffers = [(b, b.detach().clone()) for b in model.buffers()]
-    try:
-        for p in params:
-            p.grad = None
-        with torch.enable_grad():
-            _backward(_call(model, sample_input), loss_fn, generator)
+    """Each parameter's gradient on ``sample_input`` (by id); the model's ``.grad`` and buffers are restored."""
+    with kept_state(model) as params:
+        one_pass(model, sample_input, loss_fn, generator)
         return {id(p): (None if p.grad is None else p.grad.detach().clone()) for p in params}
-    finally:
-        for p, grad in zip(params, saved, strict=True):
-            p.grad = grad
-        with torch.no_grad():
-            for buffer, value in saved_buffers:
-                buffer.copy_(value)
 
 
 def _resolve_expectation(model: nn.Module, recipe: object, options: Mapping[str, Any]) -> InitReport | None:

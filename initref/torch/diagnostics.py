@@ -16,15 +16,45 @@ statistics) are put back.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
 
 __all__ = ["Diagnosis", "LayerStats", "diagnose"]
+
+
+class _Printable:
+    """``__rich__``, ``__str__`` and ``print`` from a ``table()`` method (a :class:`rich.table.Table`).
+
+    Shared by :class:`Diagnosis`, :class:`initref.torch.recipes.InitReport` and
+    :class:`initref.torch.checklist.Checklist`.
+    """
+
+    _width: ClassVar[int] = 140
+
+    def table(self) -> Any:
+        raise NotImplementedError
+
+    def __rich__(self) -> Any:
+        return self.table()
+
+    def __str__(self) -> str:
+        from rich.console import Console
+
+        buffer = io.StringIO()
+        Console(width=self._width, file=buffer).print(self.table())
+        return buffer.getvalue()
+
+    def print(self, console: Any = None) -> None:
+        """Print the table (to ``console``, a :class:`rich.console.Console`, or stdout)."""
+        from rich.console import Console
+
+        (console or Console()).print(self.table())
 
 
 @dataclass(frozen=True)
@@ -44,8 +74,8 @@ class LayerStats:
     zero_fraction
         Fraction of the output's elements that are exactly 0.
     dead_fraction
-        Fraction of output coordinates (every index but the batch dimension 0) that are 0 for
-        every sample in the batch: units that do not fire.
+        Fraction of output coordinates (every index but the batch dimensions, ``batch_dim`` of
+        :func:`diagnose`) that are 0 for every sample in the batch: units that do not fire.
     grad_std
         Standard deviation of the loss gradient with respect to the output (``None`` without a
         backward pass or when the output does not require grad).
@@ -66,7 +96,7 @@ class LayerStats:
 
 
 @dataclass(frozen=True)
-class Diagnosis:
+class Diagnosis(_Printable):
     """The result of :func:`diagnose`: one :class:`LayerStats` per recorded module call.
 
     Attributes
@@ -80,6 +110,7 @@ class Diagnosis:
     layers: tuple[LayerStats, ...]
     loss: float | None = None
     _note: str = field(default="", repr=False)
+    _width: ClassVar[int] = 160
 
     def of_kind(self, *kinds: type[nn.Module] | str) -> tuple[LayerStats, ...]:
         """The layers whose module class (or class name) is one of ``kinds``."""
@@ -99,22 +130,6 @@ class Diagnosis:
                           f"{s.zero_fraction:.1%}", f"{s.dead_fraction:.1%}", _fmt(s.grad_std), _fmt(s.weight_std),
                           _fmt(s.weight_grad_std))
         return table
-
-    def __rich__(self) -> Any:
-        return self.table()
-
-    def __str__(self) -> str:
-        from rich.console import Console
-
-        buffer = io.StringIO()
-        Console(width=160, file=buffer).print(self.table())
-        return buffer.getvalue()
-
-    def print(self, console: Any = None) -> None:
-        """Print the table (to ``console``, a :class:`rich.console.Console`, or stdout)."""
-        from rich.console import Console
-
-        (console or Console()).print(self.table())
 
     def plot(self, path: str | Path) -> Path:
         """Save a figure of activation std, gradient std and dead fraction per layer to ``path``.
@@ -163,10 +178,23 @@ def _std(tensor: Tensor) -> float:
     return float(_wide(tensor).std()) if tensor.numel() > 1 else 0.0
 
 
-def _output_stats(output: Tensor) -> tuple[float, float, float, float]:
+def _dead(zeros: Tensor, batch_dim: tuple[int, ...]) -> Tensor:
+    """The coordinates that are 0 at every index of the batch dimensions ``batch_dim``.
+
+    An output with no coordinate besides them (a 1-D output, or fewer dimensions than ``batch_dim``
+    names) is judged elementwise.
+    """
+    n = zeros.dim()
+    if any(not -n <= d < n for d in batch_dim):
+        return zeros
+    dims = tuple(sorted({d % n for d in batch_dim}))
+    return zeros if len(dims) >= n else zeros.all(dim=dims)
+
+
+def _output_stats(output: Tensor, batch_dim: tuple[int, ...]) -> tuple[float, float, float, float]:
     values = _wide(output)
     zeros = values == 0
-    dead = zeros.all(dim=0) if values.dim() > 1 else zeros
+    dead = _dead(zeros, batch_dim)
     std = float(values.std()) if values.numel() > 1 else 0.0
     return float(values.mean()), std, float(zeros.float().mean()), float(dead.float().mean())
 
@@ -186,8 +214,9 @@ def _recorded(model: nn.Module) -> list[tuple[str, nn.Module]]:
 class _Recorder:
     """Collects per-call statistics from forward hooks and output-gradient hooks."""
 
-    def __init__(self, backward: bool) -> None:
+    def __init__(self, backward: bool, batch_dim: tuple[int, ...]) -> None:
         self.backward = backward
+        self.batch_dim = batch_dim
         self.rows: list[dict[str, Any]] = []
         self.calls: dict[str, int] = {}
 
@@ -200,7 +229,7 @@ class _Recorder:
             label = name or type(mod).__name__
             row: dict[str, Any] = {"name": label if count == 1 else f"{label}#{count}", "kind": type(mod).__name__,
                                    "shape": tuple(tensor.shape), "module": mod}
-            row["mean"], row["std"], row["zero_fraction"], row["dead_fraction"] = _output_stats(tensor)
+            row["mean"], row["std"], row["zero_fraction"], row["dead_fraction"] = _output_stats(tensor, self.batch_dim)
             self.rows.append(row)
             if self.backward and tensor.requires_grad:
                 tensor.register_hook(lambda grad: row.__setitem__("grad_std", _std(grad)))
@@ -218,6 +247,9 @@ class _Recorder:
                 row["dead_fraction"], row.get("grad_std"), None if weight is None else _std(weight),
                 None if grad is None else _std(grad)))
         return Diagnosis(tuple(layers), loss, note)
+
+
+# ----------------------------------------------------------------------------- shared with initref.torch.checklist
 
 
 def _call(model: nn.Module, sample_input: object) -> object:
@@ -245,9 +277,74 @@ def _backward(output: object, loss_fn: Callable[[Any], Tensor] | None,
     return None, "gradients of a standard-normal cotangent on the output"
 
 
+def one_pass(model: nn.Module, sample_input: object, loss_fn: Callable[[Any], Tensor] | None,
+             generator: torch.Generator | None, backward: bool = True) -> tuple[float | None, str]:
+    """One forward pass on ``sample_input`` and, with ``backward``, one backward pass.
+
+    The backward pass differentiates ``loss_fn(output)``, or without ``loss_fn`` propagates a
+    standard-normal cotangent from the output. Returns the loss (or ``None``) and a note saying
+    which. Gradients accumulate into ``.grad``; use inside :func:`kept_state`.
+    """
+    with torch.enable_grad() if backward else torch.no_grad():
+        output = _call(model, sample_input)
+        return _backward(output, loss_fn, generator) if backward else (None, "forward pass only")
+
+
+@contextmanager
+def kept_state(model: nn.Module) -> Iterator[list[nn.Parameter]]:
+    """Run a block on ``model`` with every ``.grad`` cleared, then put the model back as it was.
+
+    Yields the parameters. On exit (also on an exception) each parameter's ``.grad`` is the tensor
+    it was before (or ``None``), and every buffer holds its old values (BatchNorm running
+    statistics and ``num_batches_tracked`` that a training-mode forward pass updates).
+    """
+    params = list(model.parameters())
+    grads = [p.grad for p in params]
+    buffers = [(b, b.detach().clone()) for b in model.buffers()]
+    try:
+        for p in params:
+            p.grad = None
+        yield params
+    finally:
+        for p, grad in zip(params, grads, strict=True):
+            p.grad = grad
+        with torch.no_grad():
+            for buffer, value in buffers:
+                buffer.copy_(value)
+
+
+# ----------------------------------------------------------------------------- diagnose
+
+
+@contextmanager
+def _hooked(chosen: list[tuple[str, nn.Module]], recorder: _Recorder) -> Iterator[None]:
+    """Forward hooks of ``recorder`` on the ``chosen`` modules, removed on exit (also on an exception)."""
+    with ExitStack() as stack:
+        for name, module in chosen:
+            stack.callback(module.register_forward_hook(recorder.hook(name, module)).remove)
+        yield
+
+
+def _batch_dims(batch_dim: object) -> tuple[int, ...]:
+    dims = (batch_dim,) if isinstance(batch_dim, int) else batch_dim
+    if not isinstance(dims, tuple) or not dims or any(isinstance(d, bool) or not isinstance(d, int) for d in dims):
+        raise TypeError(f"batch_dim must be an int or a non-empty tuple of ints; got {batch_dim!r}")
+    return dims
+
+
+def _chosen(model: nn.Module, modules: Sequence[str] | None) -> list[tuple[str, nn.Module]]:
+    if modules is None:
+        return _recorded(model)
+    named = dict(model.named_modules())
+    unknown = [m for m in modules if m not in named]
+    if unknown:
+        raise ValueError(f"modules must name modules of the model; got unknown {', '.join(unknown)}")
+    return [(m, named[m]) for m in modules]
+
+
 def diagnose(model: nn.Module, sample_input: object, loss_fn: Callable[[Any], Tensor] | None = None, *,
              backward: bool = True, generator: torch.Generator | None = None,
-             modules: Sequence[str] | None = None) -> Diagnosis:
+             modules: Sequence[str] | None = None, batch_dim: int | tuple[int, ...] = 0) -> Diagnosis:
     r"""Run one forward (and backward) pass and record per-layer statistics.
 
     For every recorded module call the output :math:`y` gives its mean, std, the fraction of
@@ -272,6 +369,12 @@ def diagnose(model: nn.Module, sample_input: object, loss_fn: Callable[[Any], Te
     modules
         Qualified names of the modules to record; default every leaf module and every
         ``nn.MultiheadAttention``.
+    batch_dim
+        The dimension(s) of each output that index samples, for ``dead_fraction``: a coordinate
+        is dead when it is 0 at every index of these. Default 0 (batch first); ``1`` for
+        sequence-first layers such as ``nn.TransformerEncoderLayer(batch_first=False)``;
+        ``(0, 1)`` to count a unit dead only when it is 0 at every sample and position. An output
+        with no other dimension is judged elementwise.
 
     Returns
     -------
@@ -282,6 +385,9 @@ def diagnose(model: nn.Module, sample_input: object, loss_fn: Callable[[Any], Te
     ------
     ValueError
         For a ``modules`` name the model does not have, or a non-scalar loss.
+    TypeError
+        For a ``model`` that is not an ``nn.Module`` or a ``batch_dim`` that is not an int or a
+        tuple of ints.
 
     References
     ----------
@@ -291,32 +397,8 @@ def diagnose(model: nn.Module, sample_input: object, loss_fn: Callable[[Any], Te
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
-    chosen = _recorded(model)
-    if modules is not None:
-        named = dict(model.named_modules())
-        unknown = [m for m in modules if m not in named]
-        if unknown:
-            raise ValueError(f"modules must name modules of the model; got unknown {', '.join(unknown)}")
-        chosen = [(m, named[m]) for m in modules]
-    recorder = _Recorder(backward)
-    params = list(model.parameters())
-    saved_grads = [p.grad for p in params]
-    saved_buffers = [(b, b.detach().clone()) for b in model.buffers()]
-    handles = []
-    try:
-        for p in params:
-            p.grad = None
-        for name, module in chosen:
-            handles.append(module.register_forward_hook(recorder.hook(name, module)))
-        with torch.enable_grad() if backward else torch.no_grad():
-            output = _call(model, sample_input)
-            loss, note = _backward(output, loss_fn, generator) if backward else (None, "forward pass only")
-        return recorder.result(loss, note)
-    finally:
-        for handle in handles:
-            handle.remove()
-        for p, grad in zip(params, saved_grads, strict=True):
-            p.grad = grad
-        with torch.no_grad():
-            for buffer, value in saved_buffers:
-                buffer.copy_(value)
+    recorder = _Recorder(backward, _batch_dims(batch_dim))
+    chosen = _chosen(model, modules)
+    with kept_state(model), _hooked(chosen, recorder):
+        loss, note = one_pass(model, sample_input, loss_fn, generator, backward)
+        return recorder.result(loss, note)  # reads the weight gradients before kept_state restores .grad

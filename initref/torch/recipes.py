@@ -40,7 +40,6 @@ torch's empirical :math:`3/4`. These recipes are therefore *not* torch-compatibl
 from __future__ import annotations
 
 import fnmatch
-import io
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -57,6 +56,7 @@ from initref._generated import formulas
 from initref.fans import calculate_fan_in_and_fan_out, conv_fans
 from initref.gains import TORCH_NAMES, calculate_gain
 from initref.torch import init as nninit
+from initref.torch.diagnostics import _Printable
 
 __all__ = ["Draw", "InitReport", "Recipe", "RECIPES", "Touched", "apply_init", "plan_init", "register_recipe"]
 
@@ -230,7 +230,7 @@ class Touched:
 
 
 @dataclass(frozen=True)
-class InitReport:
+class InitReport(_Printable):
     """What a recipe claimed and what it left alone.
 
     Attributes
@@ -276,16 +276,6 @@ class InitReport:
         for t in self.touched:
             table.add_row(t.label, t.module, t.role, t.draw.initializer, _fmt(t.draw.std))
         return table
-
-    def __rich__(self) -> Any:
-        return self.table()
-
-    def __str__(self) -> str:
-        from rich.console import Console
-
-        buffer = io.StringIO()
-        Console(width=140, file=buffer).print(self.table())
-        return buffer.getvalue()
 
 
 # ----------------------------------------------------------------------------- modules
