@@ -77,6 +77,18 @@ def test_recipe_initialized_models_pass_against_their_recipe():
     assert not checklist(resnet, report).findings  # its zeros are expected
 
 
+def test_kaiming_on_gelu_selu_and_zero_element_layers_passes_against_its_recipe():
+    gelu = seeded(lambda: nn.Sequential(nn.Linear(256, 256), nn.GELU(), nn.Linear(256, 256), nn.SELU(),
+                                        nn.Linear(256, 10)))
+    report = apply_init(gelu, "kaiming", generator=gen())
+    assert not checklist(gelu, report).findings
+    assert not checklist(gelu, "kaiming").findings
+    with pytest.warns(UserWarning, match="zero-element"):
+        empty = seeded(lambda: nn.Sequential(nn.Linear(0, 8), nn.ReLU(), nn.Linear(8, 8)))
+        report = apply_init(empty, "kaiming", generator=gen())
+    assert checklist(empty, report).ok
+
+
 # ----------------------------------------------------------------------------- planted faults
 
 
@@ -114,6 +126,25 @@ def test_planted_faults_against_a_recipe():
             ("wte.weight", "nan_inf", "error")} <= flagged
     assert {name for name, _, _ in flagged} == {"blocks.0.c_attn.weight", "blocks.1.c_fc.weight",
                                                 "blocks.2.c_proj.weight", "blocks.3.ln_1.weight", "wte.weight"}
+
+
+def test_a_gelu_layer_with_relus_gain_is_flagged_against_kaiming():
+    model = seeded(lambda: nn.Sequential(nn.Linear(256, 256), nn.GELU(), nn.Linear(256, 10)))
+    apply_init(model, "kaiming", generator=gen())
+    with torch.no_grad():
+        model[0].weight.normal_(0, 2**0.5 / 16, generator=gen(1))  # ReLU's sqrt(2), not GELU's 1.533 (8% low)
+    # 65536 normal draws: the chi-square interval of s^2/sigma^2 at 1e-6 is about ±3%, so 0.85 is far out.
+    assert ("0.weight", "std_too_small", "error") in findings(checklist(model, "kaiming"))
+
+
+def test_a_sample_pass_leaves_grads_and_buffers_as_they_were():
+    model = seeded(lambda: nn.Sequential(nn.Linear(8, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 2))).train()
+    marker = torch.full_like(model[0].weight, 7.0)
+    model[0].weight.grad = marker
+    running = model[1].running_var.clone()
+    checklist(model, sample_input=torch.randn(32, 8) * 3, generator=gen())
+    assert model[0].weight.grad is marker and model[3].weight.grad is None
+    assert torch.equal(model[1].running_var, running) and int(model[1].num_batches_tracked) == 0
 
 
 def test_a_uniform_draw_outside_its_support_is_flagged():

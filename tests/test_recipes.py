@@ -338,6 +338,25 @@ def test_kaiming_on_a_gelu_transformer_encoder_layer(activation):
     assert_constant([model.linear1.bias, model.self_attn.in_proj_bias, model.norm1.bias], 0.0)
 
 
+def test_the_activation_after_a_layer_is_read_from_the_module_order():
+    class GatedLinear(nn.Linear):  # a weight layer with a child of its own: its subtree is passed over
+        def __init__(self):
+            super().__init__(8, 8)
+            self.gate = nn.Sigmoid()
+
+    model = nn.Sequential(
+        nn.Linear(8, 8), nn.Sequential(nn.Dropout(), nn.LayerNorm(8), nn.Sequential(nn.Tanh())),  # past containers
+        nn.Linear(8, 8), nn.Linear(8, 8), nn.SiLU(),  # another layer first: the `nonlinearity` option
+        GatedLinear(), nn.ReLU(),
+        nn.Conv1d(8, 8, 1), nn.Identity(), nn.Flatten(),  # nothing after the last layer: linear
+    )
+    report = plan_init(model, "kaiming", nonlinearity="leaky_relu")
+    roles = {t.name: t.role for t in report.touched if t.name.endswith("weight")}
+    assert roles == {"0.weight": "weight (then tanh)", "1.1.weight": "norm weight",
+                     "2.weight": "weight (then leaky_relu)", "3.weight": "weight (then silu)",
+                     "5.weight": "weight (then relu)", "7.weight": "weight (then linear)"}
+
+
 def test_selu_gets_lecun_normal_not_torchs_three_quarters():
     model = seeded(lambda: mlp(act=nn.SELU))
     report = apply_init(model, "kaiming", generator=gen())

@@ -289,7 +289,7 @@ _TRANSPARENT = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDr
                 nn.Flatten, nn.Unflatten, _NormBase, nn.LayerNorm, nn.GroupNorm, *_POOLS)
 #: An activation as ``(name, param)``: a name :func:`initref.gains.calculate_gain` knows, and the
 #: parameter for the activations that take one (``None`` otherwise, or for the default).
-Activation = tuple[str, "float | None"]
+Activation = tuple[str, float | None]
 #: What follows a model's last layer: nothing, the identity.
 _OUTPUT: Activation = ("linear", None)
 #: Activation modules (exact types) and their :data:`Activation`.
@@ -334,7 +334,10 @@ def _is_weight_layer(module: nn.Module) -> bool:
 
 
 def _is_norm(module: nn.Module) -> bool:
-    """torch's norm layers, and any module whose class name ends in ``Norm`` (e.g. a custom RMSNorm)."""
+    """torch's norm layers, and any module whose class name ends in ``Norm`` (e.g. a custom RMSNorm).
+
+    Shared with :mod:`initref.torch.checklist`, so both agree on what a norm layer is.
+    """
     return isinstance(module, _NORMS) or type(module).__name__.endswith("Norm")
 
 
