@@ -23,6 +23,7 @@ import dataclasses
 import difflib
 import functools
 import math
+import operator
 import re
 import sys
 import warnings
@@ -37,8 +38,11 @@ from initref._generated import activations_numpy
 
 ArrayFunction = Callable[[np.ndarray], np.ndarray]
 
-#: torch's calculate_gain names that mean "no activation" (torch/nn/init.py ``linear_fns``).
-_IDENTITY_NAMES = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
+#: torch's calculate_gain names whose gain is the identity's, 1 (torch/nn/init.py ``linear_fns``): they resolve
+#: to the identity.
+TORCH_LINEAR_NAMES: tuple[str, ...] = (
+    "linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+)
 #: Exact derivative methods; the finite-difference one carries an error estimate.
 DERIVATIVE_METHODS = ("generated", "symbolic", "autograd", "complex-step", "finite-difference")
 _COMPLEX_STEP = 1e-30
@@ -116,7 +120,7 @@ def _via_numpy(fn: ArrayFunction, x: Any) -> Any:
 
 
 def _known_names() -> list[str]:
-    return [*registry.NAMES, *registry.ALIASES, *_IDENTITY_NAMES]
+    return [*registry.NAMES, *registry.ALIASES, *TORCH_LINEAR_NAMES]
 
 
 def _canonical(name: str) -> str | None:
@@ -125,7 +129,7 @@ def _canonical(name: str) -> str | None:
         return key
     if key in registry.ALIASES:
         return registry.ALIASES[key]
-    if key in _IDENTITY_NAMES:
+    if key in TORCH_LINEAR_NAMES:
         return "identity"
     return None
 
@@ -180,25 +184,181 @@ def _unknown_name(name: str) -> ValueError:
 # ----------------------------------------------------------------------------------------- SymPy
 
 
-def _parse(text: str) -> Any:
-    import sympy as sp
-    from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
+#: SymPy functions a string in x may call, by the name written (``abs``/``max``/``min`` as Python spells them).
+_SYMPY_FUNCTIONS = {
+    "exp": "exp", "log": "log", "ln": "log", "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tan": "tan",
+    "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "asinh": "asinh", "atan": "atan", "arctan": "atan",
+    "erf": "erf", "erfc": "erfc", "sign": "sign", "sinc": "sinc", "Heaviside": "Heaviside",
+    "heaviside": "Heaviside", "Abs": "Abs", "abs": "Abs", "Max": "Max", "max": "Max", "Min": "Min", "min": "Min",
+    "expm1": "expm1", "log1p": "log1p",
+}
+#: Constants a string in x may name.
+_CONSTANTS = ("e", "E", "pi")
+#: Longest accepted string, and largest |exponent| of a power of two numbers (SymPy would compute it exactly).
+MAX_EXPRESSION_LENGTH = 1000
+MAX_EXACT_EXPONENT = 10_000
+_ARITHMETIC = {"Add": operator.add, "Sub": operator.sub, "Mult": operator.mul, "Div": operator.truediv}
+_OPERATOR_SYMBOLS = {"Mod": "%", "FloorDiv": "//", "MatMult": "@", "BitAnd": "&", "BitOr": "|", "BitXor": "^",
+                     "LShift": "<<", "RShift": ">>", "Invert": "~", "Not": "not"}
+_SYNTAX_NAMES = {"Attribute": "attribute access", "Subscript": "subscripts", "Lambda": "lambdas",
+                 "ListComp": "comprehensions", "SetComp": "comprehensions", "DictComp": "comprehensions",
+                 "GeneratorExp": "comprehensions", "Tuple": "tuples", "List": "lists", "Dict": "dicts",
+                 "Set": "sets", "Compare": "comparisons", "BoolOp": "and/or", "IfExp": "conditional expressions",
+                 "NamedExpr": "assignments", "Starred": "starred arguments", "JoinedStr": "strings",
+                 "keyword": "keyword arguments"}
 
-    x = sp.Symbol("x", real=True)
-    names = {
-        "x": x, "e": sp.E, "pi": sp.pi, "abs": sp.Abs, "max": sp.Max, "min": sp.Min,
-        "relu": lambda u: sp.Max(u, 0), "sigmoid": lambda u: 1 / (1 + sp.exp(-u)),
-        "softplus": lambda u: sp.log(1 + sp.exp(u)), "erf": sp.erf, "erfc": sp.erfc,
-    }
+
+def _registry_function_names() -> dict[str, str]:
+    """Registered activations callable in a string (``sigmoid(x)``), by name and alias, to their registry name."""
+    names = {name: name for name in registry.NAMES if name not in _SYMPY_FUNCTIONS}
+    return names | {alias: target for alias, target in registry.ALIASES.items() if target in names}
+
+
+@functools.cache
+def _registry_function(name: str) -> Any:
+    """A SymPy function evaluated by the registry's generated code; its derivative by the generated derivative."""
+    import sympy as sp
+
+    derivative = type(f"{name}_derivative", (sp.Function,), {"nargs": 1, "initref_registered": name})
+
+    def fdiff(self: Any, argindex: int = 1) -> Any:
+        return derivative(self.args[0])
+
+    return type(name, (sp.Function,), {"nargs": 1, "fdiff": fdiff, "initref_registered": name})
+
+
+def _registry_namespace(module: Any) -> dict[str, Any]:
+    """Implementations of the registry functions (and their derivatives) for ``lambdify``."""
+    names = set(_registry_function_names().values())
+    return {key: getattr(module, key) for name in names for key in (name, f"{name}_derivative")}
+
+
+def _allowed() -> str:
+    names = {*_SYMPY_FUNCTIONS, *_registry_function_names()}
+    shown = sorted((n for n in names if n == n.lower() or n.lower() not in names), key=str.lower)
+    functions = ", ".join(shown)
+    return f"numbers, x, {', '.join(_CONSTANTS)}, + - * / ** (or ^), and calls of {functions}"
+
+
+class _Builder:
+    """Builds a SymPy expression from the syntax tree of a string in x; anything else is refused (nothing is eval'd)."""
+
+    def __init__(self, text: str, source: str) -> None:
+        import sympy as sp
+
+        self.text, self.source, self.sp, self.x = text, source, sp, sp.Symbol("x", real=True)
+
+    def refuse(self, node: Any, what: str) -> ValueError:
+        import ast
+
+        segment = ast.get_source_segment(self.source, node) if hasattr(node, "col_offset") else None
+        shown = f" ({segment!r})" if segment else ""
+        return ValueError(f"activation expression {self.text!r} may not use {what}{shown}: an expression in x "
+                          f"may use only {_allowed()}")
+
+    def build(self, node: Any) -> Any:
+        kind = type(node).__name__
+        method = getattr(self, f"_{kind}", None)
+        if method is None:
+            raise self.refuse(node, _SYNTAX_NAMES.get(kind, f"{kind} syntax"))
+        return method(node)
+
+    def _Constant(self, node: Any) -> Any:
+        value = node.value
+        if type(value) is int:
+            return self.sp.Integer(value)
+        if type(value) is float:
+            return self.sp.Float(value)
+        raise self.refuse(node, "strings" if isinstance(value, (str, bytes)) else f"the constant {value!r}")
+
+    def _Name(self, node: Any) -> Any:
+        name = node.id
+        if name == "x":
+            return self.x
+        if name in _CONSTANTS:
+            return self.sp.pi if name == "pi" else self.sp.E
+        if name.startswith("_"):
+            raise self.refuse(node, "names starting with '_'")
+        if name in _SYMPY_FUNCTIONS or name in _registry_function_names():
+            raise self.refuse(node, f"the function {name} without calling it")
+        return self.sp.Symbol(name)
+
+    def _UnaryOp(self, node: Any) -> Any:
+        kind = type(node.op).__name__
+        if kind not in ("UAdd", "USub"):
+            raise self.refuse(node, f"the operator {_OPERATOR_SYMBOLS.get(kind, kind)}")
+        operand = self.build(node.operand)
+        return -operand if kind == "USub" else operand
+
+    def _BinOp(self, node: Any) -> Any:
+        kind = type(node.op).__name__
+        if kind not in (*_ARITHMETIC, "Pow"):
+            raise self.refuse(node, f"the operator {_OPERATOR_SYMBOLS.get(kind, kind)}")
+        left, right = self.build(node.left), self.build(node.right)
+        return self._power(node, left, right) if kind == "Pow" else _ARITHMETIC[kind](left, right)
+
+    def _power(self, node: Any, base: Any, exponent: Any) -> Any:
+        if base.is_Number and exponent.is_Number and abs(exponent) > MAX_EXACT_EXPONENT and abs(base) not in (0, 1):
+            raise self.refuse(node, f"a power of two numbers with an exponent beyond {MAX_EXACT_EXPONENT}")
+        return base**exponent
+
+    def _Call(self, node: Any) -> Any:
+        if type(node.func).__name__ != "Name":
+            raise self.refuse(node.func, _SYNTAX_NAMES.get(type(node.func).__name__, "calls of an expression"))
+        if node.keywords:
+            raise self.refuse(node.keywords[0], "keyword arguments")
+        function = self._function(node.func.id)
+        args = [self.build(arg) for arg in node.args]
+        if not args:
+            raise self.refuse(node, f"{node.func.id}() without arguments")
+        try:
+            return function(*args)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{node.func.id} cannot take {len(args)} argument(s) in activation expression "
+                             f"{self.text!r} ({exc})") from None
+
+    def _function(self, name: str) -> Any:
+        if name in _SYMPY_FUNCTIONS:
+            from sympy.codegen import cfunctions
+
+            target = _SYMPY_FUNCTIONS[name]
+            return getattr(cfunctions if target in ("expm1", "log1p") else self.sp, target)
+        registered_names = _registry_function_names()
+        if name in registered_names:
+            return _registry_function(registered_names[name])
+        raise ValueError(f"unknown function(s) {name} in activation expression {self.text!r}; an expression in x "
+                         f"may use only {_allowed()}")
+
+
+def _parse(text: str) -> Any:
+    """A SymPy expression from a string in x, built from its Python syntax tree: nothing in it is evaluated.
+
+    ``^`` means a power, as in SymPy's ``convert_xor``; registered activations can be called (``sigmoid(2*x)``).
+
+    Raises
+    ------
+    ValueError
+        Unparseable text, or syntax other than numbers, names, arithmetic and calls of known functions
+        (attributes, subscripts, strings, lambdas, keywords, ... are refused, naming what was found).
+    """
+    import ast
+
+    if len(text) > MAX_EXPRESSION_LENGTH:
+        raise ValueError(f"activation expression is {len(text)} characters long; at most {MAX_EXPRESSION_LENGTH} "
+                         "are accepted")
+    source = text.replace("^", "**")
     try:
-        return parse_expr(text, local_dict=names, transformations=(*standard_transformations, convert_xor))
-    except Exception as exc:  # noqa: BLE001 - SymPy raises many kinds; every one means "not parseable"
-        raise ValueError(f"could not parse the activation expression {text!r} ({type(exc).__name__}: {exc}); "
-                         "write an expression in x such as 'x*tanh(log(1 + exp(x)))'") from None
+        tree = ast.parse(source, mode="eval")
+        return _Builder(text, source).build(tree.body)
+    except (SyntaxError, RecursionError, MemoryError) as exc:
+        reason = exc.msg if isinstance(exc, SyntaxError) else "nested too deeply"
+        raise ValueError(f"could not parse the activation expression {text!r} ({reason}); write an expression "
+                         "in x such as 'x*tanh(log(1 + exp(x)))'") from None
 
 
 def _kinks(expr: Any, x: Any) -> tuple[float, ...]:
-    """Real points where a piece of ``expr`` switches: zeros of Abs/sign/Heaviside arguments, Max/Min ties."""
+    """Real points where a piece of ``expr`` switches: zeros of Abs/sign/Heaviside arguments, Max/Min ties,
+    and the registry's kinks of registered activations called in it."""
     import sympy as sp
 
     candidates = []
@@ -209,6 +369,8 @@ def _kinks(expr: Any, x: Any) -> tuple[float, ...]:
             candidates += [a - b for i, a in enumerate(node.args) for b in node.args[i + 1:]]
         elif isinstance(node, sp.Piecewise):
             candidates += [c.lhs - c.rhs for _, c in node.args if isinstance(c, sp.core.relational.Relational)]
+        elif getattr(type(node), "initref_registered", None) is not None:
+            candidates += [node.args[0] - k for k in registry.KINKS[type(node).initref_registered]]
     points: set[float] = set()
     for u in candidates:
         try:
@@ -220,12 +382,13 @@ def _kinks(expr: Any, x: Any) -> tuple[float, ...]:
     return tuple(sorted(points))
 
 
-def _from_sympy(expr: Any, name: str) -> Activation:
+def _real_expression(expr: Any, name: str) -> tuple[Any, Any]:
+    """``expr`` in a real symbol x (so that |x|' is sign(x)), checked: one variable x, known functions, defined."""
     import sympy as sp
     from sympy.core.function import AppliedUndef
 
     try:
-        expr = sp.sympify(expr)
+        expr = sp.sympify(expr, strict=True)  # strict: never parses a string (strings go through _parse)
     except sp.SympifyError as exc:
         raise ValueError(f"could not interpret {name!r} as a SymPy expression: {exc}") from None
     symbols = sorted(expr.free_symbols, key=str)
@@ -235,37 +398,94 @@ def _from_sympy(expr: Any, name: str) -> Activation:
     undefined = sorted({str(f.func) for f in expr.atoms(AppliedUndef)})
     if undefined:
         raise ValueError(f"unknown function(s) {', '.join(undefined)} in activation expression {name!r}")
+    if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        raise ValueError(f"activation expression {name!r} is undefined: it simplifies to {sp.sstr(expr)}")
     x = sp.Symbol("x", real=True)
-    expr = expr.subs(symbols[0], x) if symbols else expr  # a real x: |x|' is sign(x), not re/im terms
+    return (expr.subs(symbols[0], x) if symbols else expr), x
+
+
+@functools.lru_cache(maxsize=256)
+def _limit(expr: Any, x: Any, point: float) -> float:
+    """SymPy's two-sided limit of ``expr`` at ``point`` if it exists and is a finite real, else NaN."""
+    import sympy as sp
+
     try:
-        f = _broadcasting(sp.lambdify(x, expr, modules=["scipy", "numpy"]))
+        value = complex(sp.limit(expr, x, sp.Rational(point), dir="+-"))
+    except Exception:  # noqa: BLE001 - no limit (a jump, a pole) or one SymPy cannot take
+        return math.nan
+    return value.real if value.imag == 0 and math.isfinite(value.real) else math.nan
+
+
+def _limits(expr: Any, x: Any, points: np.ndarray) -> np.ndarray:
+    return np.array([_limit(expr, x, float(p)) for p in points.ravel()], dtype=float)
+
+
+def _numpy_function(expr: Any, x: Any, name: str) -> ArrayFunction:
+    """``expr`` lambdified for NumPy/SciPy, broadcasting, with NaN at removable singularities (sin(x)/x at 0)
+    replaced by the limit there."""
+    import sympy as sp
+
+    try:
+        fn = _broadcasting(sp.lambdify(x, expr, modules=[_registry_namespace(activations_numpy), "scipy", "numpy"]))
     except Exception as exc:  # noqa: BLE001 - SymPy's printers raise several kinds
         raise ValueError(f"cannot evaluate activation expression {name!r} numerically: {exc}") from None
-    checked = _checked(f, name)
-    checked(np.linspace(-2.0, 2.0, 5))
-    try:
-        derivative = sp.diff(expr, x)
-        df = _broadcasting(sp.lambdify(x, derivative, modules=["scipy", "numpy"]))
-        df(np.linspace(-2.0, 2.0, 5))
+
+    def apply(v: np.ndarray) -> np.ndarray:
+        out = fn(v)
+        nan = np.isnan(out)
+        if nan.any() and not np.iscomplexobj(v):
+            out[nan] = _limits(expr, x, np.asarray(v)[nan])
+        return out
+
+    return apply
+
+
+@functools.lru_cache(maxsize=64)
+def _torch_lambda(expr: Any, x: Any) -> Callable[[Any], Any]:
+    import sympy as sp
+
+    from initref._generated import activations_torch
+
+    return sp.lambdify(x, expr, modules=[_registry_namespace(activations_torch), "torch"])
+
+
+def _torch_function(expr: Any, x: Any, name: str) -> Callable[[Any], Any]:
+    """``expr`` on torch tensors (through NumPy where SymPy has no torch printer), NaN replaced by limits."""
+
+    def apply(t: Any) -> Any:
+        import torch
+
+        try:
+            out = torch.as_tensor(_torch_lambda(expr, x)(t), dtype=t.dtype, device=t.device).expand_as(t).clone()
+        except Exception:  # noqa: BLE001 - functions without a torch printer: through NumPy
+            return _via_numpy(_numpy_function(expr, x, name), t)
+        nan = torch.isnan(out)
+        if nan.any():
+            points = t.detach()[nan].cpu().double().numpy()
+            out[nan] = torch.as_tensor(_limits(expr, x, points), dtype=out.dtype, device=out.device)
+        return out
+
+    return apply
+
+
+def _from_sympy(expr: Any, name: str) -> Activation:
+    import sympy as sp
+
+    expr, x = _real_expression(expr, name)
+    f = _checked(_numpy_function(expr, x, name), name)
+    f(np.linspace(-2.0, 2.0, 5))
+    kinks = _kinks(expr, x)
+    try:  # f' almost everywhere: the Dirac deltas of jumps dropped
+        derivative = sp.diff(expr, x).replace(sp.DiracDelta, lambda *args: sp.S.Zero)
+        raw_df = _numpy_function(derivative, x, f"derivative of {name}")
+        with np.errstate(all="ignore"):
+            raw_df(np.linspace(-2.0, 2.0, 5))
     except Exception:  # noqa: BLE001 - no printable derivative: finite differences on f instead
-        activation = _from_numpy(checked, name, _kinks(expr, x))
-        return dataclasses.replace(activation, expression=sp.sstr(expr))
-    def torch_function(target: Any) -> Callable[[Any], Any]:
-        def apply(t: Any) -> Any:
-            import torch
-
-            try:
-                out = sp.lambdify(x, target, modules="torch")(t)
-                return torch.as_tensor(out, dtype=t.dtype, device=t.device).expand_as(t).clone()
-            except Exception:  # noqa: BLE001 - functions without a torch printer: through NumPy
-                return _via_numpy(_broadcasting(sp.lambdify(x, target, modules=["scipy", "numpy"])), t)
-
-        return apply
-
+        return dataclasses.replace(_from_numpy(f, name, kinks), expression=sp.sstr(expr))
     return Activation(
-        name=name, kinks=_kinks(expr, x), param=None, expression=sp.sstr(expr), derivative_method="symbolic",
-        registered=None, _f=checked, _df=lambda v: (_checked(df, f"derivative of {name}")(v), None),
-        _torch_f=torch_function(expr), _torch_df=torch_function(derivative),
+        name=name, kinks=kinks, param=None, expression=sp.sstr(expr), derivative_method="symbolic",
+        registered=None, _f=f, _df=lambda v: (_checked(raw_df, f"derivative of {name}")(v), None),
+        _torch_f=_torch_function(expr, x, name), _torch_df=_torch_function(derivative, x, f"derivative of {name}"),
     )
 
 
@@ -303,7 +523,8 @@ def _checked(fn: Callable[[np.ndarray], Any], name: str) -> ArrayFunction:
             raise ValueError(f"activation {name} returned complex values for real input")
         nan = np.isnan(out)
         if nan.any():
-            raise ValueError(f"activation {name} returned NaN at x = {complex(np.asarray(x)[nan].flat[0]).real:.6g}")
+            point = complex(np.asarray(x)[nan].flat[0]).real
+            raise ValueError(f"activation {name} returned NaN at x = {point:.6g}: its value there is undefined")
         return out if np.iscomplexobj(out) else out.astype(float, copy=False)
 
     return apply

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from derivations.activations import BY_NAME, X
 from initref._generated import activations_numpy, activations_torch, formulas
 from initref.activations import Activation, registered, resolve, richardson
+from initref.gains import gain as initref_gain
 
 # Reference implementations: torch.nn.functional, and the LeCun et al. (1998, Efficient BackProp,
 # sec. 4.4) scaled tanh 1.7159 tanh(2x/3), which torch does not have.
@@ -178,6 +179,103 @@ def test_sympy_expression_and_its_kinks():
     assert custom.kinks == (1.0, 2.0)
     assert custom.numpy(np.array([0.0, 3.0])).tolist() == [3.0, 5.0]
     assert resolve("relu(x) + x^2").kinks == (0.0,)  # ^ is a power, relu a known helper
+
+
+# ------------------------------------------------------------------- strings: parsed without eval
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('__import__("sys").stdout.write("INJECTED ")', "may not use attribute access"),
+        ("().__class__", "may not use attribute access"),
+        ("().__class__.__bases__[0].__subclasses__()", "may not use attribute access"),
+        ("x.real", "may not use attribute access"),
+        ("x[0]", "may not use subscripts"),
+        ("(lambda: x)()", "may not use lambdas"),
+        ("[x for x in (1,)]", "may not use comprehensions"),
+        ("exp(x=1)", "may not use keyword arguments"),
+        ("'x'", "may not use strings"),
+        ("x + __builtins__", "may not use names starting with '_'"),
+        ("getattr(x, 'real')", "unknown function(s) getattr"),
+        ("eval('x')", "unknown function(s) eval"),
+        ("x if x else 1", "may not use conditional expressions"),
+        ("x % 2", "may not use the operator %"),
+        ("9**9**9*x", "may not use a power of two numbers"),
+    ],
+    ids=["injection", "dunder-class", "subclasses", "attribute", "subscript", "lambda", "comprehension", "keyword",
+         "string", "dunder-name", "getattr", "eval", "conditional", "modulo", "huge-power"],
+)
+def test_strings_with_code_are_refused_naming_what(text, message, capsys):
+    with pytest.raises(ValueError) as info:
+        resolve(text)
+    assert message in str(info.value)
+    assert "INJECTED" not in capsys.readouterr().out
+
+
+def test_strings_are_never_evaluated(monkeypatch):
+    """Parsing builds the SymPy expression from Python's syntax tree: neither eval nor parse_expr runs."""
+    import builtins
+
+    from sympy.parsing import sympy_parser
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a user string reached eval")
+
+    monkeypatch.setattr(builtins, "eval", forbidden)
+    monkeypatch.setattr(sympy_parser, "parse_expr", forbidden)
+    custom = resolve("x*tanh(log(1 + exp(x))) + 0.125*x^2")  # not parsed before: the cache cannot answer
+    assert custom.numpy(np.array([1.0])) == pytest.approx(resolve("mish").numpy(np.array([1.0])) + 0.125)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("x*tanh(log(1+exp(x)))", "mish"),
+        ("max(x, 0)", "relu"),
+        ("Max(0, x)", "relu"),
+        ("x*erf(x/sqrt(2))/2 + x/2", "gelu"),
+        ("x/(1 + exp(-x))", "silu"),
+        ("x*sigmoid(x)", "silu"),
+        ("swish(x)", "silu"),
+        ("log(1 + exp(x))", "softplus"),
+        ("softplus(x)", "softplus"),
+        ("min(max(x, 0), 6)", "relu6"),
+        ("x/(1 + abs(x))", "softsign"),
+        ("1.7159*tanh(2*x/3)", "lecun_tanh"),
+        ("x*min(max(x/6 + 1/2, 0), 1)", "hardswish"),
+    ],
+)
+def test_strings_for_registered_activations_parse_to_the_same_function(text, name):
+    custom, registered_one = resolve(text), resolve(name)
+    assert custom.derivative_method == "symbolic"
+    x = np.linspace(-8.0, 8.0, 161) + 0.01  # off the kinks
+    assert _scaled_error(custom.numpy(x), registered_one.numpy(x)) <= FORWARD_TOLERANCE
+    assert _scaled_error(custom.numpy_derivative(x), registered_one.numpy_derivative(x)) <= DERIVATIVE_TOLERANCE
+    assert custom.kinks == registered_one.kinks
+
+
+def test_registered_activations_in_strings_use_the_generated_code():
+    # sigmoid(x) through scipy's expit: x sigmoid(x) and its derivative stay finite where exp(-x) overflows.
+    custom = resolve("x*sigmoid(x)")
+    far = np.array([-800.0, 800.0])
+    assert np.all(np.isfinite(custom.numpy_derivative(far)))
+    assert resolve("relu6(x - 1) + relu(x)").kinks == (0.0, 1.0, 7.0)
+    assert resolve("x^2").numpy(np.array([3.0])).tolist() == [9.0]  # ^ is a power, as in SymPy's convert_xor
+
+
+def test_removable_singularity_takes_the_limit():
+    # sin(x)/x -> 1 and its derivative (x cos x - sin x)/x^2 -> 0 at x = 0 (SymPy's limit fills the NaN).
+    sinc = resolve("sin(x)/x")
+    assert sinc.numpy(np.array([0.0, math.pi])).tolist() == pytest.approx([1.0, 0.0], abs=1e-16)
+    assert sinc.numpy_derivative(np.array([0.0])).tolist() == [0.0]
+    assert sinc.torch(torch.tensor([0.0], dtype=torch.float64)).tolist() == [1.0]
+    assert initref_gain("sin(x)/x") == pytest.approx(initref_gain("sinc(x)"), rel=1e-12)
+
+
+def test_undefined_point_is_named():
+    with pytest.raises(ValueError, match="returned NaN at x = 0: its value there is undefined"):
+        resolve("x/abs(x)")  # a jump: no limit at 0
 
 
 def test_constant_expression_broadcasts():
