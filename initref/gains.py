@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from initref._generated import activations as registry
 from initref._generated import formulas
 from initref._generated.formulas import (
     TORCH_LEAKY_RELU_DEFAULT_SLOPE,
@@ -20,12 +21,9 @@ from initref._generated.formulas import (
     TORCH_SIGMOID_GAIN,
     TORCH_TANH_GAIN,
 )
+from initref.activations import TORCH_LINEAR_NAMES, registered, resolve
 from initref.moments import Moments, moments
 
-#: torch's names whose gain is the identity's, 1 (torch/nn/init.py calculate_gain ``linear_fns``).
-TORCH_LINEAR_NAMES: tuple[str, ...] = (
-    "linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
-)
 #: Every name torch.nn.init.calculate_gain accepts.
 TORCH_NAMES: tuple[str, ...] = (*TORCH_LINEAR_NAMES, "sigmoid", "tanh", "relu", "leaky_relu", "selu")
 
@@ -121,8 +119,6 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
         return torch_gain(nonlinearity, param)
     if not isinstance(nonlinearity, str):
         raise TypeError(f"nonlinearity must be a str naming an activation; got {type(nonlinearity).__name__}")
-    from initref.activations import registered, resolve
-
     try:
         activation = resolve(nonlinearity, param)
     except ValueError as exc:
@@ -135,6 +131,28 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 #: Gain criteria of :func:`gain`.
 CRITERIA = ("forward", "backward", "mean_corrected")
+
+
+def _closed_form_gain(activation: Any, criterion: str, q: float) -> float | None:
+    """The generated closed form (derivation ``kaiming``) of the forward or backward gain of relu and leaky_relu.
+
+    Both are positively homogeneous: $E[f(z)^2]$ grows like $q$ and $E[f'(z)^2]$ does not change, so the
+    forward gain at $q$ is the one at 1 over $\\sqrt{q}$ and the backward gain is the one at 1.
+    """
+    if criterion == "mean_corrected" or activation.registered not in ("relu", "leaky_relu"):
+        return None
+    if activation.registered == "relu":
+        unit = formulas.RELU_GAIN
+    else:
+        slope = registry.PARAMETERS["leaky_relu"][1] if activation.param is None else activation.param
+        unit = formulas.leaky_relu_gain(slope)
+    return unit if criterion == "backward" or q == 1 else unit / math.sqrt(q)
+
+
+def _gain(activation: Any, m: Moments, criterion: str) -> float:
+    """The closed form where one exists, else the gain from the moments."""
+    closed = _closed_form_gain(activation, criterion, m.q)
+    return closed if closed is not None else _gain_from(m, criterion, activation.name)
 
 
 def _gain_from(moments: Moments, criterion: str, name: str) -> float:
@@ -164,8 +182,9 @@ def gain(act: object, param: float | None = None, *, criterion: str = "forward",
 
     The forward gain keeps the pre-activations' second moment (He et al. 2015, eq. 10 for ReLU);
     the backward gain keeps the gradients' (He et al. 2015, eq. 14); the mean-corrected gain keeps
-    the variance when the next layer removes the mean (e.g. by normalisation). For ReLU all of
-    forward and backward are $\sqrt{2}$; for smooth activations they differ. Unlike
+    the variance when the next layer removes the mean (e.g. by normalisation). For ReLU forward
+    and backward are both $\sqrt{2}$, and for leaky ReLU $\sqrt{2/(1 + a^2)}$: the generated closed
+    forms of derivation ``kaiming``, returned bit for bit. For smooth activations they differ. Unlike
     :func:`calculate_gain`, this never returns torch's conventions (tanh gives 1.5925..., not 5/3).
 
     Parameters
@@ -191,10 +210,8 @@ def gain(act: object, param: float | None = None, *, criterion: str = "forward",
     """
     if criterion not in CRITERIA:
         raise ValueError(f"criterion must be one of {', '.join(map(repr, CRITERIA))}; got {criterion!r}")
-    from initref.activations import resolve
-
     activation = resolve(act, param)
-    return _gain_from(moments(activation, q, derivative=criterion == "backward"), criterion, activation.name)
+    return _gain(activation, moments(activation, q, derivative=criterion == "backward"), criterion)
 
 
 @dataclass(frozen=True)
@@ -216,8 +233,7 @@ class ActivationAnalysis:
         :func:`torch.nn.init.calculate_gain`'s value for torch's names, else None.
     fixed_point
         :func:`initref.meanfield.fixed_point` at the given $\\sigma_w^2$ (default
-        $g_{\\mathrm{forward}}^2$) and $\\sigma_b^2$, when that module is available (else None and
-        ``note`` says why).
+        $g_{\\mathrm{forward}}^2$) and $\\sigma_b^2$; None when it has none (``note`` says why).
     """
 
     name: str
@@ -236,9 +252,9 @@ class ActivationAnalysis:
     note: str | None = None
 
 
-def _optional_gain(m: Moments, criterion: str, name: str) -> float | None:
+def _optional_gain(activation: Any, m: Moments, criterion: str) -> float | None:
     try:
-        return _gain_from(m, criterion, name)
+        return _gain(activation, m, criterion)
     except ValueError:
         return None
 
@@ -278,14 +294,12 @@ def analyze_activation(
     He et al. (2015); Poole et al. (2016), Exponential expressivity in deep neural networks through
     transient chaos; Schoenholz et al. (2017), Deep Information Propagation.
     """
-    from initref.activations import resolve
-
     if isinstance(bias_variance, bool) or not isinstance(bias_variance, (int, float)) or not (
             math.isfinite(bias_variance) and bias_variance >= 0):
         raise ValueError(f"bias_variance must be a finite number >= 0; got {bias_variance!r}")
     activation = resolve(act, param)
     m = moments(activation, q)
-    forward = _gain_from(m, "forward", activation.name)
+    forward = _gain(activation, m, "forward")
     torch_name = _torch_name(activation.registered)
     torch_value = None
     if torch_name is not None:
@@ -298,18 +312,14 @@ def analyze_activation(
     return ActivationAnalysis(
         name=activation.name, expression=activation.expression, param=activation.param,
         derivative_method=activation.derivative_method, q=m.q, bias_variance=float(bias_variance), moments=m,
-        forward_gain=forward, backward_gain=_optional_gain(m, "backward", activation.name),
-        mean_corrected_gain=_optional_gain(m, "mean_corrected", activation.name),
+        forward_gain=forward, backward_gain=_optional_gain(activation, m, "backward"),
+        mean_corrected_gain=_optional_gain(activation, m, "mean_corrected"),
         chi_1_at_forward_gain=m.derivative_second / m.second, torch_gain=torch_value, fixed_point=fixed, note=note,
     )
 
 
 def _fixed_point(activation: object, weight_variance: float, bias_variance: float) -> tuple[Any, str | None]:
-    """initref.meanfield's fixed point, if that module exists (it is optional here)."""
-    import importlib.util
-
-    if importlib.util.find_spec("initref.meanfield") is None:
-        return None, "initref.meanfield is not available: fixed point and chi_1 at q* omitted"
+    """initref.meanfield's fixed point, or None and the reason it has none."""
     from initref import meanfield
 
     try:

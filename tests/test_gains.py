@@ -1,6 +1,5 @@
 """Gains: torch's calculate_gain bit for bit, closed forms exactly, derived gains against independent quadrature."""
 
-import importlib.util
 import math
 import warnings
 
@@ -76,17 +75,21 @@ def test_top_level_names_are_these():
 
 
 def test_relu_gain_is_sqrt_2():
-    # He et al. (2015), eq. 10: Var(w) = 2/n, i.e. gain sqrt(2), forward and backward alike.
+    # He et al. (2015), eq. 10: Var(w) = 2/n, i.e. gain sqrt(2), forward and backward alike: the same float.
     for criterion in ("forward", "backward"):
-        assert abs(gain("relu", criterion=criterion) - math.sqrt(2)) <= ULP
+        assert gain("relu", criterion=criterion) == math.sqrt(2)
+    assert analyze_activation("relu").forward_gain == math.sqrt(2)
+    assert analyze_activation("relu").backward_gain == math.sqrt(2)
 
 
-@pytest.mark.parametrize("slope", [0.0, 0.01, 0.2, 0.5, -0.7, 3.0])
+@pytest.mark.parametrize("slope", [None, 0.0, 0.01, 0.2, 0.5, -0.7, 3.0])
 def test_leaky_relu_gain_is_sqrt_2_over_1_plus_a2(slope):
-    # He et al. (2015), eq. 15: the leaky (PReLU) gain sqrt(2 / (1 + a^2)).
-    want = math.sqrt(2 / (1 + slope**2))
+    # He et al. (2015), eq. 15: the leaky (PReLU) gain sqrt(2 / (1 + a^2)), bit for bit; a = 0.01 by default.
+    a = 0.01 if slope is None else slope
+    want = math.sqrt(2 / (1 + a**2))
     for criterion in ("forward", "backward"):
-        assert abs(gain("leaky_relu", slope, criterion=criterion) - want) <= 2 * ULP * want
+        assert gain("leaky_relu", slope, criterion=criterion) == want
+    assert analyze_activation("leaky_relu", slope).forward_gain == want
 
 
 def test_identity_and_abs_have_gain_one():
@@ -154,8 +157,12 @@ def test_every_kind_of_activation_gives_the_same_gain():
 
 
 def test_gain_at_another_variance():
-    # ReLU is positively homogeneous: E[relu(z)^2] = q/2, so the forward gain at q is sqrt(2/q).
-    assert gain("relu", q=4.0) == pytest.approx(math.sqrt(0.5), rel=1e-15)
+    # ReLU is positively homogeneous: E[relu(z)^2] = q/2, so the forward gain at q is sqrt(2/q), and
+    # E[relu'(z)^2] = 1/2 whatever q, so the backward gain stays sqrt(2).
+    assert gain("relu", q=4.0) == math.sqrt(0.5)
+    assert gain("relu", q=3.0) == pytest.approx(math.sqrt(2 / 3), rel=ULP)
+    assert gain("relu", q=3.0, criterion="backward") == math.sqrt(2)
+    assert gain("leaky_relu", 0.2, q=2.0) == pytest.approx(math.sqrt(2 / (1.04 * 2.0)), rel=ULP)
 
 
 # ------------------------------------------------------------------------------------- analysis
@@ -176,7 +183,6 @@ def test_analysis_names_torchs_linear_gain_for_the_identity():
     assert analyze_activation("leaky_relu", 0.2).torch_gain == torch.nn.init.calculate_gain("leaky_relu", 0.2)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("initref.meanfield") is None, reason="initref.meanfield not present")
 def test_analysis_reports_the_mean_field_fixed_point():
     # At sigma_w^2 = 1/E[f(z)^2] and sigma_b^2 = 0 the length map keeps q = 1: q* = 1, chi_1 = chi at forward gain.
     analysis = analyze_activation("tanh")
@@ -204,6 +210,37 @@ def test_gains_that_do_not_exist_are_errors(act, criterion, message):
     with pytest.raises(ValueError) as info:
         gain(act, criterion=criterion)
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("act", "criterion", "message"),
+    [
+        ("1/x", "forward", "E[f(z)^2]"),
+        ("log(abs(x))", "backward", "E[f'(z)^2] is infinite"),
+        ("abs(x)**-0.4", "backward", "E[f'(z)^2] is infinite"),
+        (lambda x: 1 / x, "forward", "E[f(z)^2]"),
+    ],
+    ids=["pole", "log", "power", "callable-pole"],
+)
+def test_gains_of_singular_activations_are_errors_naming_the_moment(act, criterion, message):
+    with pytest.raises(ValueError) as info:
+        gain(act, criterion=criterion)
+    assert message in str(info.value) and "near z = 0" in str(info.value)
+
+
+def test_forward_gain_of_an_activation_with_an_integrable_singularity():
+    # log|z| = log(chi^2_1)/2, whose mean is (psi(1/2) + log 2)/2 = -(gamma + log 2)/2 and variance
+    # psi'(1/2)/4 = pi^2/8 (Abramowitz & Stegun 6.3.3 and 6.4.4), so E[log|z|^2] = pi^2/8 + (gamma + log 2)^2/4.
+    second = math.pi**2 / 8 + (np.euler_gamma + math.log(2)) ** 2 / 4
+    assert gain("log(abs(x))") == pytest.approx(1 / math.sqrt(second), rel=1e-12)
+    with pytest.raises(ValueError, match="E\\[f'\\(z\\)\\^2\\] is infinite"):
+        analyze_activation("log(abs(x))")  # its backward gain and chi_1 need E[f'^2]
+
+
+def test_gain_of_a_code_injection_string_is_refused(capsys):
+    with pytest.raises(ValueError, match="may not use attribute access"):
+        gain('__import__("sys").stdout.write("INJECTED ")')
+    assert "INJECTED" not in capsys.readouterr().out
 
 
 def test_analysis_leaves_out_gains_that_do_not_exist():
