@@ -56,6 +56,8 @@ _Q_FLOOR = 1e-12
 _Q_CEILING = 1e12
 #: Relative size of ``L(q0) - q0`` below which ``q0`` is itself a fixed point (quadrature error 1e-12).
 _FIXED_TOLERANCE = 1e-11
+#: A slope |L'(q*)| or a chi_1 within this of 1 is marginal / critical (the quadrature's error is 1e-12).
+_MARGINAL = 1e-10
 #: Arguments standing for 0+ / 0- and for +-infinity in one-sided limits of the derivative.
 _TINY, _HUGE = 1e-300, 1e100
 #: Kinks farther than this many standard deviations are dropped from a quadrature (no mass there).
@@ -185,7 +187,12 @@ class FixedPoint:
     slope
         :math:`\mathcal{L}'(q^*)`: the fixed point attracts if it is below 1.
     stable
-        Whether :math:`|\mathcal{L}'(q^*)| < 1`.
+        Whether the fixed point attracts, :math:`|\mathcal{L}'(q^*)| < 1` beyond rounding
+        (``stability == "stable"``).
+    stability
+        ``"stable"``, ``"marginal"`` (:math:`|\mathcal{L}'(q^*)| = 1` to 1e-10: nearby :math:`q`
+        neither approach nor leave exponentially, as on the neutral line of the identity at
+        :math:`\sigma_w^2 = 1` or ReLU at :math:`\sigma_w^2 = 2`, :math:`\sigma_b^2 = 0`) or ``"unstable"``.
     phase
         ``"ordered"`` (:math:`\chi_1 < 1`), ``"critical"`` (:math:`\chi_1 = 1` to 1e-10) or ``"chaotic"``.
     depth_scale_q, depth_scale_c
@@ -200,6 +207,7 @@ class FixedPoint:
     chi_1: float
     slope: float
     stable: bool
+    stability: str
     phase: str
     depth_scale_q: float
     depth_scale_c: float
@@ -262,7 +270,7 @@ def fixed_point(act: Any, weight_variance: float, bias_variance: float = 0.0, *,
     Returns
     -------
     FixedPoint
-        With :math:`\chi_1`, stability, phase and depth scales.
+        With :math:`\chi_1`, stability (stable, marginal or unstable), phase and depth scales.
 
     References
     ----------
@@ -274,9 +282,18 @@ def fixed_point(act: Any, weight_variance: float, bias_variance: float = 0.0, *,
     q0 = _check_variance("q0", q0, allow_zero=False)
     q_star, chi = _fixed_q_and_chi(act, sw, sb, q0)
     slope = length_map_slope(act, q_star, sw) if math.isfinite(q_star) else math.inf
-    phase = "critical" if abs(chi - 1) <= 1e-10 else ("ordered" if chi < 1 else "chaotic")
+    phase = "critical" if abs(chi - 1) <= _MARGINAL else ("ordered" if chi < 1 else "chaotic")
     c_star, xi_c = _correlation_fixed_point(act, sw, sb, q_star, chi) if correlation else (math.nan, math.nan)
-    return FixedPoint(q_star, chi, slope, abs(slope) < 1, phase, _depth(slope), xi_c, c_star, sw, sb)
+    stability = _stability(slope)
+    return FixedPoint(q_star, chi, slope, stability == "stable", stability, phase, _depth(slope), xi_c, c_star, sw,
+                      sb)
+
+
+def _stability(slope: float) -> str:
+    """``"marginal"`` for :math:`|\\mathcal{L}'(q^*)| = 1` to :data:`_MARGINAL`, else stable below 1, unstable above."""
+    if abs(abs(slope) - 1) <= _MARGINAL:
+        return "marginal"
+    return "stable" if abs(slope) < 1 else "unstable"
 
 
 def _depth(factor: float) -> float:
@@ -349,7 +366,7 @@ def correlation_map(act: Any, c: float, weight_variance: float, bias_variance: f
 
 def _correlation_fixed_point(act: Any, sw: float, sb: float, q: float, chi: float) -> tuple[float, float]:
     """``(c*, xi_c)``: c* = 1 unless chaotic; then the stable c* < 1 and its depth scale."""
-    if chi <= 1 + 1e-10 or not (0 < q < math.inf):
+    if chi <= 1 + _MARGINAL or not (0 < q < math.inf):
         return 1.0, _depth(chi)
 
     def gap(c: float) -> float:

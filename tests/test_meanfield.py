@@ -17,6 +17,7 @@ from scipy import integrate
 from initref import meanfield as mf
 from initref._generated import formulas
 from initref.activations import resolve
+from initref.gains import gain
 from initref.moments import gaussian_expectation
 
 #: Quadrature results carry < 1e-12 relative error; a handful of them combined stay below this.
@@ -85,8 +86,26 @@ def test_relu_boundary_is_two_for_any_bias(sb):
 def test_relu_neutral_line_and_divergence():
     neutral = mf.fixed_point("relu", 2.0, 0.0, q0=3.0)
     assert neutral.q_star == 3.0 and neutral.chi_1 == pytest.approx(1.0, rel=QUAD) and neutral.phase == "critical"
-    assert mf.fixed_point("relu", 2.5, 0.0).q_star == math.inf
-    assert mf.fixed_point("relu", 2.0, 0.1).q_star == math.inf
+    assert neutral.stability == "marginal" and not neutral.stable
+    for diverging in (mf.fixed_point("relu", 2.5, 0.0), mf.fixed_point("relu", 2.0, 0.1)):
+        assert diverging.q_star == math.inf and diverging.stability == "unstable" and not diverging.stable
+
+
+@pytest.mark.parametrize("name", ["identity", "leaky_relu", "abs", "relu"])
+def test_homogeneous_activations_at_their_gain_are_marginal(name):
+    # f positively homogeneous: L(q) = sigma_w^2 E[f(z)^2] q, so at sigma_w^2 = 1/E[f(z)^2] (the forward
+    # gain squared) and sigma_b^2 = 0 every q is fixed and L'(q*) = 1: marginal, the same for all four.
+    point = mf.fixed_point(name, gain(name) ** 2, 0.0)
+    assert point.q_star == 1.0 and point.slope == pytest.approx(1.0, rel=QUAD)
+    assert point.stability == "marginal" and point.stable is False and point.phase == "critical"
+
+
+def test_stability_is_the_slope_of_the_length_map():
+    # relu6 saturates at 6: at its forward gain L'(1) = 1 - 7e-8 < 1 (an attracting fixed point, not marginal).
+    relu6 = mf.fixed_point("relu6", gain("relu6") ** 2, 0.0)
+    assert 1 - 1e-6 < relu6.slope < 1 - 1e-9 and relu6.stability == "stable" and relu6.stable
+    contracting = mf.fixed_point("relu", 1.5, 0.1)  # L'(q) = 0.75 everywhere
+    assert contracting.stability == "stable" and contracting.stable
 
 
 @pytest.mark.parametrize("sw, sb", [(1.5, 0.05), (2.5, 0.0), (4.0, 0.3), (1.2, 1.0)])
