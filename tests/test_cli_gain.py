@@ -62,7 +62,7 @@ def test_table_shows_gains_and_torchs_convention():
                             env={"COLUMNS": "160", "PATH": ""})
     assert result.returncode == 0, result.stderr
     for text in ("forward gain", "backward gain", "mean-corrected gain", "E[f'(z)^2]", "1.66666666666667",
-                 "1.59253741972283"):
+                 "1.59253741972283", "stable (slope of the length map 0.461071)"):
         assert text in result.stdout
 
 

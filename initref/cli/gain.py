@@ -86,7 +86,8 @@ def _table(analysis: Any) -> None:
     if point is not None:
         rows += [
             ("sigma_w^2, sigma_b^2", f"{point.weight_variance:.12g}, {point.bias_variance:.12g}", "mean-field network"),
-            ("fixed point q*", _number(point.q_star), "q* = sigma_w^2 E[f(sqrt(q*) z)^2] + sigma_b^2"),
+            ("fixed point q*", _number(point.q_star), "q* = sigma_w^2 E[f(sqrt(q*) z)^2] + sigma_b^2; "
+             f"{point.stability} (slope of the length map {_number(point.slope, 6)})"),
             ("chi_1 at q*", _number(point.chi_1), f"phase: {point.phase} (Poole et al. 2016; Schoenholz et al. 2017)"),
         ]
     for row in rows:
