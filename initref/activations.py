@@ -123,7 +123,8 @@ def _known_names() -> list[str]:
     return [*registry.NAMES, *registry.ALIASES, *TORCH_LINEAR_NAMES]
 
 
-def _canonical(name: str) -> str | None:
+def canonical_name(name: str) -> str | None:
+    """The registry's name for ``name`` (case, ``-`` and aliases forgiven; torch's linear names are identity)."""
     key = name.strip().lower().replace("-", "_").replace(" ", "_")
     if key in registry.NAMES:
         return key
@@ -713,7 +714,7 @@ def resolve(act: object, param: float | None = None, *, kinks: Sequence[float] =
         _no_param(act.name, param)
         return act
     if isinstance(act, str):
-        canonical = _canonical(act)
+        canonical = canonical_name(act)
         if canonical is not None:
             return _from_registry(canonical, param)
         if _IDENTIFIER.match(act.strip()) and act.strip() != "x":

@@ -21,7 +21,7 @@ from initref._generated.formulas import (
     TORCH_SIGMOID_GAIN,
     TORCH_TANH_GAIN,
 )
-from initref.activations import TORCH_LINEAR_NAMES, registered, resolve
+from initref.activations import TORCH_LINEAR_NAMES, canonical_name, registered, resolve
 from initref.moments import Moments, moments
 
 #: Every name torch.nn.init.calculate_gain accepts.
@@ -90,7 +90,9 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     .. math:: g = \frac{1}{\sqrt{E[f(z)^2]}}, \qquad z \sim \mathcal{N}(0, 1),
 
     which keeps the second moment of the pre-activations at 1 from layer to layer; ``param`` is the
-    activation's parameter (``alpha`` of ``elu``/``celu``, ``beta`` of ``silu``/``softplus``).
+    activation's parameter (``alpha`` of ``elu``/``celu``, ``beta`` of ``silu``/``softplus``) and,
+    as torch does for its parameterless names, is ignored by an activation that takes none (so
+    ``kaiming_normal_(w, a=0, nonlinearity="gelu")`` works).
 
     Parameters
     ----------
@@ -119,6 +121,9 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
         return torch_gain(nonlinearity, param)
     if not isinstance(nonlinearity, str):
         raise TypeError(f"nonlinearity must be a str naming an activation; got {type(nonlinearity).__name__}")
+    canonical = canonical_name(nonlinearity)
+    if canonical is not None and canonical not in registry.PARAMETERS:
+        param = None  # torch ignores param for names that take none
     try:
         activation = resolve(nonlinearity, param)
     except ValueError as exc:

@@ -78,5 +78,6 @@ def test_conv_fans_validate_arguments():
 def test_fan_modes():
     assert fan(3, 12, "fan_in") == 3 and fan(3, 12, "fan_out") == 12
     assert fan(3, 12, "fan_avg") == 7.5 and fan(3, 12, "fan_geo_avg") == 6
-    with pytest.raises(ValueError, match="mode must be one of 'fan_in', 'fan_out', 'fan_avg', 'fan_geo_avg'; got 'fan_inn'"):
+    message = "mode must be one of 'fan_in', 'fan_out', 'fan_avg', 'fan_geo_avg'; got 'fan_inn'"
+    with pytest.raises(ValueError, match=message):
         fan(3, 12, "fan_inn")

@@ -258,3 +258,21 @@ def test_analysis_rejects_bad_variances(kwargs, message):
 
 def test_criteria_are_documented():
     assert CRITERIA == ("forward", "backward", "mean_corrected")
+
+
+
+def test_calculate_gain_ignores_param_where_the_activation_takes_none():
+    # torch.nn.init.calculate_gain ignores param for every name but leaky_relu, and kaiming_* always
+    # passes a=0 as param: initref's extra names behave the same, so kaiming_normal_(nonlinearity="gelu") works.
+    assert calculate_gain("gelu", 0) == calculate_gain("gelu")
+    assert calculate_gain("tanh", 3) == torch.nn.init.calculate_gain("tanh", 3)
+    assert calculate_gain("elu", 0.5) != calculate_gain("elu")
+
+
+def test_kaiming_normal_accepts_a_derived_nonlinearity():
+    import initref.torch as init
+
+    w = init.kaiming_normal_(torch.empty(512, 256), nonlinearity="gelu", generator=torch.Generator().manual_seed(0))
+    # The sample std of n normals has relative sd 1/sqrt(2n); a 5-sd band fails falsely with probability 6e-7.
+    expected = calculate_gain("gelu") / math.sqrt(256)
+    assert abs(float(w.std()) / expected - 1) < 5 / math.sqrt(2 * w.numel())

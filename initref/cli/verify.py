@@ -78,6 +78,9 @@ def _interval(direction: Any) -> str:
     return f"{number(direction.factor)} [{number(low)}, {number(high)}]"
 
 
+_ATTRACTS = {"stable": "attracts", "marginal": "is marginal (nearby q neither approach nor leave it geometrically)",
+             "unstable": "repels (finite-width fluctuations grow)"}
+
 _COLOURS = {"preserved": "green", "vanishing": "yellow", "exploding": "red"}
 
 
@@ -128,7 +131,7 @@ def _summary(console: Any, result: Any) -> None:
         number = lambda v: "inf" if v is None else f"{v:.6g}"  # noqa: E731
         console.print(f"mean field: q* = {number(point['q_star'])}, chi_1 = {number(point['chi_1'])} "
                       f"({point['phase']}), L'(q*) = {number(point['slope'])}: fixed point "
-                      f"{'attracts' if point['stable'] else 'does not attract'}")
+                      f"{_ATTRACTS[point['stability']]}")
     console.print(f"generalized confidence intervals over networks, level {1 - result.forward.alpha:g} per direction; "
                   f"false-alarm probability of both verdicts together <= {result.level:g}")
 
@@ -200,7 +203,7 @@ def _run_all(console: Any, args: argparse.Namespace, options: dict[str, Any]) ->
     unstable = []
     for name, result in results.items():
         slope = (result.fixed_point or {}).get("slope")
-        if slope is not None and slope > 1 + 1e-9:
+        if (result.fixed_point or {}).get("stability") == "unstable":
             unstable.append(name)
         table.add_row(name, f"{result.gain:.4f}" if result.gain is not None else "-",
                       _verdict(result.forward.verdict), _compact(result.forward),

@@ -118,7 +118,8 @@ class VerificationResult:
         The two directions.
     fixed_point
         Mean-field summary at these :math:`\sigma_w^2, \sigma_b^2` (:class:`initref.meanfield.FixedPoint`
-        fields ``q_star``, ``chi_1``, ``slope``, ``stable``), or None if it could not be computed.
+        fields ``q_star``, ``chi_1``, ``slope``, ``stable``, ``stability``, ``phase``), or None if it
+        could not be computed.
     level
         Family-wise false-alarm probability of the two verdicts.
     config

@@ -204,7 +204,7 @@ def verify(
     try:
         point = meanfield.fixed_point(act, sw, bias_variance, q0=input_variance, correlation=False)
         fixed = _json_safe({k: v for k, v in asdict(point).items()
-                            if k in ("q_star", "chi_1", "slope", "stable", "phase")})
+                            if k in ("q_star", "chi_1", "slope", "stable", "stability", "phase")})
     except (ValueError, ArithmeticError):
         fixed = None
 
