@@ -36,6 +36,8 @@ NOTATION: dict[str, str] = {
     "input_variance": r"\operatorname{Var}(a)",
     "input_second_moment": "E[a^2]",
     "E_a2": "E[a^2]",
+    "E_a": "E[a]",
+    "E_w": "E[w]",
     "E_w2": "E[w^2]",
     "negative_slope": "a",
     "std": r"\sigma",
@@ -56,6 +58,13 @@ NOTATION: dict[str, str] = {
     "sigma_w2": r"\sigma_w^2",
     "sigma_b2": r"\sigma_b^2",
     "chi_1": r"\chi_1",
+    "sparsity": "s",
+    "kept_fraction": "1 - s",
+    "nonzeros": "k",
+    "E_d2": r"E[\delta^2]",
+    "E_fp2": r"E[f'(z)^2]",
+    "in_features": r"n_{\mathrm{in}}",
+    "out_features": r"n_{\mathrm{out}}",
 }
 
 #: The code targets of an export, as the tab titles and files of ``initref/_generated`` name them.
@@ -70,7 +79,7 @@ def _symbol_latex(name: str) -> str | None:
         head, _, tail = name.partition("_")
         escaped = tail.replace("_", r"\_")
         if tail and len(head) == 1:
-            return head + r"_{\mathrm{" + escaped + "}}"
+            return head + (f"_{{{tail}}}" if tail.isdigit() else r"_{\mathrm{" + escaped + "}}")
         return r"\mathrm{" + name.replace("_", r"\_") + "}"
     return None
 
