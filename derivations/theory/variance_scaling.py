@@ -2,9 +2,10 @@
 
 import sympy as sp
 
-from derivations.core import ALGEBRA, Derivation, Export, Solve, Step, eq
+from derivations.core import Derivation, Export, Solve, Step, eq
 
 scale, fan, v, std, r = sp.symbols("scale fan weight_variance std bound", positive=True)
+fi, fo = sp.symbols("fan_in fan_out", positive=True)
 
 DERIVATION = Derivation(
     slug="variance-scaling",
@@ -22,8 +23,16 @@ DERIVATION = Derivation(
              Solve(eq(std**2, scale / fan), std)),
         Step(eq(r, sp.sqrt(3 * scale / fan)), "uniform: $r^2/3 = s/n$ (uniform-bound)",
              Solve(eq(r**2 / 3, scale / fan), r)),
-        Step(eq((sp.sqrt(2 / fan)) ** 2, 2 / fan), "He: $s = 2$ with fan_in gives Kaiming's $2/n$", ALGEBRA),
-        Step(eq(1 / ((2 * fan) / 2), 1 / fan), "Glorot: $s = 1$ with fan_avg gives $2/(n_\\text{in}+n_\\text{out})$ when $n_\\text{in}=n_\\text{out}$", ALGEBRA),
+        Step(eq(scale, 2), "He: the scale that makes a ReLU layer's factor $n \\cdot (s/n) \\cdot \\tfrac{1}{2}$ "
+             "equal 1 (kaiming)", Solve(eq(fan * (scale / fan) / 2, 1), scale)),
+        Step(eq(v, 2 * scale / (fi + fo)),
+             "fan_avg: the forward factor $n_\\text{in}\\operatorname{Var}(w)$ and the backward factor "
+             "$n_\\text{out}\\operatorname{Var}(w)$ average to $s$; Glorot's $2/(n_\\text{in}+n_\\text{out})$ at $s = 1$",
+             Solve(eq((fi * v + fo * v) / 2, scale), v)),
+        Step(eq(v, scale / sp.sqrt(fi * fo)),
+             "fan_geo_avg: their geometric mean is $s$, so the per-layer forward and backward factors are "
+             "reciprocal, $\\sqrt{n_\\text{in}/n_\\text{out}}$ and $\\sqrt{n_\\text{out}/n_\\text{in}}$ at $s = 1$",
+             Solve(eq(sp.sqrt(fi * v * fo * v), scale), v)),
     ),
     result=eq(std, sp.sqrt(scale / fan)),
     exports=(
