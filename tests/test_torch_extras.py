@@ -10,31 +10,13 @@ import torch.nn.functional as F
 import torch.nn.init as tinit
 from hypothesis import given, settings
 from hypothesis import strategies as hs
+from torch_testing import DEVICES, P_FAIL, Z_FAIL, assert_ks, no_host_reads, same_bits  # noqa: F401 (fixture)
 
 import initref.torch as init
 from initref.fans import conv_fans
 
-DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-# KS tests reject at p < 1e-6: the false-failure probability per test with a correct sampler.
-P_FAIL = 1e-6
-# Two-sided normal interval with false-failure probability 1e-6: z = 4.89.
-Z_FAIL = scipy.stats.norm.isf(P_FAIL / 2)
 # The std of N(0, 1) truncated to [-2, 2]; jax/_src/nn/initializers.py divides by .87962566103423978.
 JAX_CORRECTION = 0.87962566103423978
-
-
-def bits(tensor):
-    width = {2: torch.int16, 4: torch.int32, 8: torch.int64}[tensor.element_size()]
-    return tensor.detach().contiguous().view(width).cpu()
-
-
-def same_bits(a, b):
-    return a.dtype == b.dtype and a.shape == b.shape and torch.equal(bits(a), bits(b))
-
-
-def assert_ks(sample, distribution):
-    result = scipy.stats.kstest(sample.detach().double().cpu().numpy().ravel(), distribution.cdf)
-    assert result.pvalue > P_FAIL, result
 
 
 def fans_of(shape):
@@ -310,15 +292,6 @@ def test_extras_warn_on_zero_element_tensors(function, shape, kwargs):
     with pytest.warns(UserWarning, match="Initializing zero-element tensors is a no-op") as record:
         function(torch.empty(0, *shape[1:]), **kwargs)
     assert record[0].filename == __file__
-
-
-@pytest.fixture
-def no_host_reads(monkeypatch):
-    def forbidden(*args, **kwargs):
-        raise AssertionError("host read-back in a sampling path")
-
-    for method in ("item", "tolist", "cpu", "numpy", "__bool__", "__float__", "__int__"):
-        monkeypatch.setattr(torch.Tensor, method, forbidden)
 
 
 @pytest.mark.parametrize(("function", "shape", "kwargs"), EXTRAS)

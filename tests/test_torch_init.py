@@ -12,32 +12,17 @@ import torch.nn.functional as F
 import torch.nn.init as tinit
 from hypothesis import given, settings
 from hypothesis import strategies as hs
+from torch_testing import DEVICES, Z_FAIL, assert_ks, bits, no_host_reads, same_bits  # noqa: F401 (fixture)
 
 import initref.gains
 import initref.torch as init
 
-DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 FLOATS = [torch.float32, torch.float64, torch.float16, torch.bfloat16]
-# Kolmogorov-Smirnov tests reject at p < P_FAIL: with fixed seeds and a correct sampler, a
-# false failure has probability 1e-6 per test.
-P_FAIL = 1e-6
-# Two-sided normal interval with false-failure probability 1e-6: z = 4.89.
-Z_FAIL = scipy.stats.norm.isf(P_FAIL / 2)
 
 PUBLIC = [
     "calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
     "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_", "sparse_",
 ]
-
-
-def bits(tensor):
-    """The tensor's raw bits as an integer tensor (so -0.0 != 0.0 and NaNs compare exactly)."""
-    width = {1: torch.uint8, 2: torch.int16, 4: torch.int32, 8: torch.int64}[tensor.element_size()]
-    return tensor.detach().contiguous().view(width).cpu()
-
-
-def same_bits(a, b):
-    return a.dtype == b.dtype and a.shape == b.shape and torch.equal(bits(a), bits(b))
 
 
 def generators(device, seed):
@@ -309,12 +294,6 @@ def test_sparse_zeroes_exactly_ceil_sparsity_rows_per_column(rows, sparsity):
 # ----------------------------------------------------------------------------- distributions
 
 
-def assert_ks(sample, distribution):
-    """Kolmogorov-Smirnov test; fails with probability P_FAIL under a correct sampler."""
-    result = scipy.stats.kstest(sample.detach().double().cpu().numpy().ravel(), distribution.cdf)
-    assert result.pvalue > P_FAIL, result
-
-
 N = 1 << 16
 
 
@@ -476,16 +455,6 @@ def test_mode_of_the_wrong_type_is_both_a_type_error_and_torchs_attribute_error(
 
 
 # ----------------------------------------------------------------------------- no host round-trips
-
-
-@pytest.fixture
-def no_host_reads(monkeypatch):
-    """Make every way of reading tensor data back to Python fail."""
-    def forbidden(*args, **kwargs):
-        raise AssertionError("host read-back in a sampling path")
-
-    for method in ("item", "tolist", "cpu", "numpy", "__bool__", "__float__", "__int__"):
-        monkeypatch.setattr(torch.Tensor, method, forbidden)
 
 
 @pytest.mark.parametrize("name", ["uniform_", "normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
