@@ -8,6 +8,7 @@ from derivations.core import Derivation, Export, Outcome, Step, check
 from derivations.theory import (
     depth,
     fans,
+    gaussian_moments,
     glorot,
     identity_init,
     kaiming,
@@ -21,7 +22,6 @@ from derivations.theory import (
     sampling,
     selu,
     sparse_init,
-    gaussian_moments,
     torch_gains,
     truncated_normal,
     truncated_sampling,

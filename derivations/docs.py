@@ -5,9 +5,10 @@ as :func:`sympy.latex` prints it, the justification and how SymPy proves it), th
 generated code the exports become (exactly as ``python -m derivations.codegen`` prints it into
 ``initref/_generated``) and, where one is meaningful, a Monte Carlo figure confirming the result.
 
-:data:`FIGURES` maps a derivation's slug to a function that runs the Monte Carlo check with the
-library's own verifier (:func:`initref.verify`, small sizes so the docs build stays fast), saves a
-figure and returns its caption with the measured numbers. ``docs/gen_pages.py`` calls both at
+:data:`FIGURES` maps a figure's name to a :class:`FigureSpec`: the derivation page that shows it and
+a function that runs the Monte Carlo check with the library's own verifier (:func:`initref.verify`,
+small sizes so the docs build stays fast) or a small simulation of its own, saves the figure and
+returns its caption with the measured numbers. A page may show several figures. ``docs/gen_pages.py`` calls both at
 ``mkdocs build`` time; ``python -m derivations.docs OUT_DIR`` writes the pages without mkdocs.
 """
 
@@ -18,7 +19,7 @@ import json
 import math
 import re
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -130,10 +131,11 @@ def source_module(derivation: Derivation) -> str | None:
 
 @dataclass(frozen=True)
 class Figure:
-    """A figure on a page: its URL relative to the page and its caption (markdown)."""
+    """A figure on a page: its URL relative to the page, its caption (markdown) and its title."""
 
     url: str
     caption: str
+    title: str = ""
 
 
 def _display(expr: Any) -> str:
@@ -182,15 +184,17 @@ def _exports(derivation: Derivation) -> str:
     return "\n".join(parts)
 
 
-def render(derivation: Derivation, figure: Figure | None = None, *, see_also: Iterable[tuple[str, str]] = ()) -> str:
+def render(derivation: Derivation, figures: Sequence[Figure] = (), *,
+           see_also: Iterable[tuple[str, str]] = ()) -> str:
     """The markdown page of ``derivation`` (front matter included).
 
     Parameters
     ----------
     derivation
         The derivation to render.
-    figure
-        A Monte Carlo figure confirming the result, if there is a meaningful one.
+    figures
+        Monte Carlo figures confirming the result, where there are meaningful ones (with more than
+        one, each gets its title as a heading).
     see_also
         ``(title, url)`` pairs of related pages, listed at the end.
     """
@@ -213,8 +217,12 @@ def render(derivation: Derivation, figure: Figure | None = None, *, see_also: It
         "## Generated code\n",
         _exports(derivation),
     ]
-    if figure is not None:
-        lines += ["## Monte Carlo check\n", f"![{_alt(derivation)}]({figure.url})\n", f"{figure.caption}\n"]
+    if figures:
+        lines.append("## Monte Carlo check\n")
+        for figure in figures:
+            if len(figures) > 1:
+                lines.append(f"### {figure.title}\n")
+            lines += [f"![{figure.title or _alt(derivation)}]({figure.url})\n", f"{figure.caption}\n"]
     if derivation.notes:
         lines += ["## Notes\n", "\n".join(f"- {n}" for n in derivation.notes) + "\n"]
     see_also = list(see_also)
@@ -384,20 +392,274 @@ def figure_meanfield(path: Path) -> str:
        "shrink, as the mean field predicts.")
 
 
-#: Monte Carlo figure of a derivation, keyed by slug: ``maker(path) -> caption``.
-FIGURES: dict[str, Callable[[Path], str]] = {
-    "depth": figure_depth,
-    "kaiming": figure_kaiming,
-    "glorot": figure_glorot,
-    "uniform-bound": figure_uniform,
-    "truncated-normal": figure_truncated,
-    "selu": figure_selu,
-    "torch-gains": figure_torch_gains,
-    "linear-default": figure_linear_default,
-    "orthogonal": figure_orthogonal,
-    "residual-scaling": figure_residual,
-    "meanfield-criticality": figure_meanfield,
+def figure_kaiming_leaky(path: Path) -> str:
+    from initref._generated import formulas
+
+    slope = 0.25
+    return _profile_figure(path, {
+        "leaky ReLU a = 0.25, gain √(2/(1+a²))": {"activation": "leaky_relu", "param": slope, "init": "kaiming_normal",
+                                                  "gain": formulas.leaky_relu_gain(slope)},
+        "leaky ReLU a = 0.25, ReLU's gain √2": {"activation": "leaky_relu", "param": slope, "init": "kaiming_normal",
+                                                "gain": math.sqrt(2)},
+    }, 24, "Leaky ReLU with He et al.'s PReLU starting slope $a = 0.25$: its gain $\\sqrt{2/(1+a^2)}$ keeps the "
+       "second moment in both directions; ReLU's $\\sqrt{2}$ overshoots by $1 + a^2 = 1.0625$ per layer.")
+
+
+def figure_kaiming_fan_out(path: Path) -> str:
+    """fan_in against fan_out in a ReLU network whose width shrinks from 512 to 64 (forward and backward)."""
+    import numpy as np
+    from matplotlib.figure import Figure as MplFigure
+
+    from initref import numpy as initializers
+
+    depth, networks, batch = 12, 12, SMALL["batch"]
+    widths = [round(512 * 8 ** (-layer / depth)) for layer in range(depth + 1)]
+    rng = np.random.default_rng(SMALL["seed"])
+    measured: dict[str, list[Any]] = {}
+    for mode in ("fan_in", "fan_out"):
+        forward, backward = [], []  # per network: second moments relative to the input / the output gradient
+        for _ in range(networks):
+            weights = [initializers.kaiming_normal((widths[k + 1], widths[k]), mode=mode, nonlinearity="relu",
+                                                   rng=rng) for k in range(depth)]
+            z = [rng.standard_normal((batch, widths[0]), dtype=np.float32)]
+            for w in weights:  # z_l = W_l relu(z_{l-1})
+                z.append(np.maximum(z[-1], 0) @ w.T)
+            delta = [rng.standard_normal((batch, widths[-1]), dtype=np.float32)]  # dL/dz_L
+            for k in range(depth, 0, -1):  # dL/dz_{k-1} = (W_k^T dL/dz_k) * relu'(z_{k-1})
+                delta.append((delta[-1] @ weights[k - 1]) * (z[k - 1] > 0))
+            forward.append([float(np.mean(v**2)) for v in z])
+            backward.append([float(np.mean(v**2)) for v in delta[::-1]])
+        f, b = np.array(forward), np.array(backward)
+        f, b = f / f[:, :1], b / b[:, -1:]
+        measured[mode] = [(a.mean(axis=0), 2 * a.std(axis=0, ddof=1) / math.sqrt(networks)) for a in (f, b)]
+    n = np.array(widths, dtype=float)
+    predicted = {"fan_in": (np.ones_like(n), n[-1] / n), "fan_out": (n[0] / n, np.ones_like(n))}
+    figure = MplFigure(figsize=(11, 4), layout="constrained")
+    axes = figure.subplots(1, 2)
+    layers = np.arange(depth + 1)
+    for index, mode in enumerate(measured):
+        for axis, (mean, error), expected in zip(axes, measured[mode], predicted[mode], strict=True):
+            axis.errorbar(layers, mean, yerr=error, color=f"C{index}", marker="o", markersize=3, capsize=2,
+                          label=f"kaiming_normal, {mode}")
+            axis.plot(layers, expected, color=f"C{index}", linestyle="--", linewidth=1)
+    for axis, name in zip(axes, ("forward: pre-activations $E[z_l^2]/E[z_0^2]$",
+                                 "backward: gradients $E[\\delta_l^2]/E[\\delta_L^2]$"), strict=True):
+        axis.set_yscale("log", base=2)
+        axis.set_xlabel(f"layer (width {widths[0]} → {widths[-1]})")
+        axis.set_ylabel("second moment")
+        axis.set_title(f"{name} (dashed: derived)", fontsize="medium")
+        axis.legend(fontsize="small")
+    figure.savefig(path)
+    (fi_f, fi_fe), (fi_b, fi_be) = measured["fan_in"]
+    (fo_f, fo_fe), (fo_b, fo_be) = measured["fan_out"]
+    return (f"A ReLU network whose width shrinks from {widths[0]} to {widths[-1]} over {depth} layers ({networks} "
+            f"networks, batch {batch}, seed {SMALL['seed']}; bars: two standard errors over the networks). "
+            f"fan_in mode keeps the forward signal ({fi_f[-1]:.2f} ± {fi_fe[-1]:.2f} at the last layer) while the "
+            f"gradients reaching the input shrink to {fi_b[0]:.3f} ± {fi_be[0]:.3f} (derived $n_L/n_0 = "
+            f"{widths[-1] / widths[0]:.3f}$); fan_out mode keeps the gradients ({fo_b[0]:.2f} ± {fo_be[0]:.2f}) "
+            f"while the forward signal grows to {fo_f[-1]:.1f} ± {fo_fe[-1]:.1f} ($n_0/n_L = "
+            f"{widths[0] / widths[-1]:.0f}$). On square layers the two modes coincide.")
+
+
+def figure_identity(path: Path) -> str:
+    from initref import numpy as initializers
+
+    return _profile_figure(path, {
+        "eye_, ReLU": {"activation": "relu", "init": initializers.eye},
+        "i.i.d. normal, Var(w) = 1/n, ReLU": {"activation": "relu", "init": "kaiming_normal", "gain": 1.0},
+        "dirac_, ReLU conv (32 channels)": {"activation": "relu", "init": initializers.dirac, "architecture": "conv",
+                                            "width": 32},
+        "eye_, identity": {"activation": "identity", "init": initializers.eye},
+    }, 16, "Identity weights have the same $nE[w^2] = 1$ as LeCun's variance, but they are not i.i.d.: the "
+       "first ReLU halves the second moment and every later layer keeps it exactly (a linear stack keeps "
+       "everything), while i.i.d. weights halve it at every layer. The mean field (dashed) assumes i.i.d. "
+       "weights and so predicts the decay for eye_ and dirac_ too; the measurement refutes it. (Their "
+       "per-layer factor $2^{-1/16} \\approx 0.958$, verdict *vanishing*, is the first layer's halving spread "
+       "over the 16 layers.)")
+
+
+def figure_sparse(path: Path) -> str:
+    import functools
+
+    from initref import numpy as initializers
+    from initref._generated import formulas
+
+    width, sparsity = SMALL["width"], 0.9
+    zeroed = math.ceil(sparsity * width) / width
+    corrected = formulas.sparse_std(math.sqrt(2), width, zeroed)
+    plain = formulas.kaiming_std(math.sqrt(2), width)
+
+    def sparse(std: float) -> Callable[..., Any]:
+        init = functools.partial(initializers.sparse, sparsity=sparsity, std=std)
+        return functools.update_wrapper(init, initializers.sparse)
+
+    return _profile_figure(path, {
+        f"sparse_, std g/√((1-s)n) = {corrected:.3f}": {"activation": "relu", "init": sparse(corrected)},
+        f"sparse_, Kaiming's std g/√n = {plain:.3f}": {"activation": "relu", "init": sparse(plain)},
+        "sparse_, torch's default std 0.01": {"activation": "relu", "init": sparse(0.01)},
+    }, 10, f"torch's `sparse_` at $s = {sparsity}$ zeroes $\\lceil s\\,n\\rceil = {round(zeroed * width)}$ of "
+       f"each column's {width} weights ($1 - s = {1 - zeroed:.4f}$ kept). The derived std "
+       f"`formulas.sparse_std` keeps the second moment; Kaiming's std ignores the zeros and loses a factor "
+       f"$1-s$ per layer; the default 0.01 is a fixed variance.")
+
+
+def figure_zero(path: Path) -> str:
+    """ZerO against eye_ and Algorithm 1's printed constant in a widening linear network."""
+    import numpy as np
+    from matplotlib.figure import Figure as MplFigure
+
+    from initref import numpy as initializers
+
+    widths = (16, 32, 64, 128, 128, 128, 128)
+    rng = np.random.default_rng(SMALL["seed"])
+    x = rng.standard_normal((256, widths[0]))
+
+    def printed(shape: tuple[int, int]) -> Any:  # Algorithm 1's 2^{-(m-1)/2}: sqrt(2) times the notebook's
+        w = initializers.zero_init(shape, dtype=np.float64)
+        return w * math.sqrt(2) if shape[0] > shape[1] else w
+
+    inits = {"zero_init (c = 2^(-m/2), initref)": lambda shape: initializers.zero_init(shape, dtype=np.float64),
+             "Algorithm 1 as printed, c = 2^(-(m-1)/2)": printed,
+             "eye_ (partial identity)": lambda shape: initializers.eye(shape, dtype=np.float64)}
+    norms, alive = {}, {}
+    for label, init in inits.items():
+        z, ratio, active = x, [1.0], [widths[0]]
+        for n_in, n_out in zip(widths[:-1], widths[1:], strict=True):
+            z = z @ init((n_out, n_in)).T
+            ratio.append(float(np.mean(np.sum(z**2, axis=1) / np.sum(x**2, axis=1))))
+            active.append(int(np.count_nonzero(np.abs(z).max(axis=0) > 0)))
+        norms[label], alive[label] = ratio, active
+    figure = MplFigure(figsize=(11, 3.8), layout="constrained")
+    left, right = figure.subplots(1, 2)
+    layers = np.arange(len(widths))
+    styles: tuple[dict[str, Any], ...] = (  # zero_init drawn wide: the others overlap it
+        {"linewidth": 5, "alpha": 0.45}, {"linestyle": "--", "marker": "o", "markersize": 3},
+        {"linestyle": ":", "marker": "s", "markersize": 4})
+    for index, (label, style) in enumerate(zip(inits, styles, strict=True)):
+        left.plot(layers, norms[label], color=f"C{index}", label=label, **style)
+        right.plot(layers, alive[label], color=f"C{index}", label=label, **style)
+    right.plot(layers, widths, color="grey", linewidth=1, label="width")
+    left.set_yscale("log", base=2)
+    right.set_yscale("log", base=2)
+    left.set_title("$\\|z_l\\|^2 / \\|x\\|^2$ (linear network)", fontsize="medium")
+    right.set_title("units with a non-zero pre-activation", fontsize="medium")
+    for axis in (left, right):
+        axis.set_xlabel(f"layer (widths {' → '.join(map(str, dict.fromkeys(widths)))})")
+        axis.legend(fontsize="small")
+    figure.savefig(path)
+    zero, alg, eye = norms.values()
+    return (f"A linear network widening {widths[0]} → {widths[3]} then square, 256 Gaussian inputs (seed "
+            f"{SMALL['seed']}). With $c = 2^{{-m/2}}$ the widening layers are isometries: "
+            f"$\\|z\\|^2/\\|x\\|^2 = {zero[-1]:.6f}$ at the last layer, as $cH_m$ orthogonal demands; Algorithm 1's "
+            f"printed constant doubles it at each of the 3 widening layers ({alg[-1]:.3f}). The partial identity "
+            f"eye_ is isometric too ({eye[-1]:.6f}) but feeds only {alive['eye_ (partial identity)'][-1]} of "
+            f"{widths[-1]} units; ZerO's Hadamard block feeds all {alive[next(iter(alive))][-1]}.")
+
+
+def figure_gpt2(path: Path) -> str:
+    from initref._generated import formulas
+
+    n_layer = 12
+    gpt2 = formulas.gpt2_residual_std(1.0, n_layer)
+    return _profile_figure(path, {
+        "no scaling, α = 1": {"activation": "relu", "architecture": "residual", "alpha": 1.0},
+        f"α = 1/√n_layer = {1 / math.sqrt(n_layer):.3f}": {"activation": "relu", "architecture": "residual",
+                                                           "alpha": 1 / math.sqrt(n_layer)},
+        f"GPT-2, α = 1/√(2 n_layer) = {gpt2:.3f}": {"activation": "relu", "architecture": "residual", "alpha": gpt2},
+    }, 2 * n_layer, f"A GPT-2-like stream of $n_\\mathrm{{layer}} = {n_layer}$ blocks is $2n_\\mathrm{{layer}} = "
+       f"{2 * n_layer}$ residual additions (attention and MLP). Each adds $\\alpha^2$ of the current variance: "
+       f"scaling by the layers, $1/\\sqrt{{n_\\mathrm{{layer}}}}$, still grows "
+       f"$(1 + 1/{n_layer})^{{{2 * n_layer}}} \\approx {(1 + 1 / n_layer) ** (2 * n_layer):.1f}$-fold; GPT-2's "
+       f"`formulas.gpt2_residual_std` counts both branches and stays below $e$ "
+       f"($(1 + 1/{2 * n_layer})^{{{2 * n_layer}}} \\approx {(1 + 1 / (2 * n_layer)) ** (2 * n_layer):.2f}$).")
+
+
+def figure_fixup(path: Path) -> str:
+    """How much one SGD step changes a residual net's output, against depth, with and without Fixup's scale."""
+    import numpy as np
+    from matplotlib.figure import Figure as MplFigure
+
+    from initref import numpy as initializers
+    from initref._generated import formulas
+
+    width, batch, networks, lr = 64, 16, 3, 1e-4
+    depths = (1, 2, 4, 8, 16, 32, 64)
+    rng = np.random.default_rng(SMALL["seed"])
+    change: dict[str, list[float]] = {}
+    for label, fixup in (("c = 1 (Kaiming first layers)", False), ("Fixup, c = L^(-1/2)", True)):
+        change[label] = []
+        for blocks in depths:
+            c = formulas.fixup_scale(blocks, 2) if fixup else 1.0
+            runs = []
+            for _ in range(networks):
+                first = [c * initializers.kaiming_normal((width, width), nonlinearity="relu", rng=rng,
+                                                         dtype=np.float64) for _ in range(blocks)]
+                x, g = rng.standard_normal((batch, width)), rng.standard_normal((batch, width))
+                # branch W2 relu(W1 h) with W2 = 0: every block is the identity, so each h_l = x and the
+                # gradient of the loss sum(g * h_L) reaching each block is g; W1 gets none (W2 = 0).
+                last = [-lr * g.T @ np.maximum(x @ w.T, 0) for w in first]  # one SGD step on each W2
+                h = x
+                for w1, w2 in zip(first, last, strict=True):
+                    h = h + np.maximum(h @ w1.T, 0) @ w2.T
+                runs.append(float(np.linalg.norm(h - x) / np.linalg.norm(x)))
+            change[label].append(float(np.mean(runs)))
+    slopes = {label: float(np.polyfit(np.log(depths), np.log(values), 1)[0]) for label, values in change.items()}
+    figure = MplFigure(figsize=(8, 3.6), layout="constrained")
+    axis = figure.subplots()
+    for index, (label, values) in enumerate(change.items()):
+        axis.loglog(depths, values, color=f"C{index}", marker="o", label=f"{label}: slope {slopes[label]:.2f}")
+    axis.set_xlabel("residual branches $L$ ($m = 2$ layers each, the last one zero)")
+    axis.set_ylabel("$\\|f_{t+1}(x) - f_t(x)\\| / \\|f_t(x)\\|$")
+    axis.set_title(f"output change after one SGD step (lr {lr:g}), width {width}")
+    axis.legend(fontsize="small")
+    figure.savefig(path)
+    plain, fixed = slopes.values()
+    return (f"Residual branches $W_2\\operatorname{{relu}}(W_1 h)$ with $W_2 = 0$, one SGD step of a linear loss "
+            f"({networks} networks of width {width}, batch {batch}, seed {SMALL['seed']}). Unscaled, the $L$ "
+            f"branches' changes add up: the output moves $\\propto L$ (log-log slope {plain:.2f}). With Fixup's "
+            f"`formulas.fixup_scale` $c = L^{{-1/2}}$ each branch moves by $c^2 = 1/L$ and the step's effect no "
+            f"longer depends on depth (slope {fixed:.2f}).")
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """A Monte Carlo figure: the derivation page that shows it, its maker ``make(path) -> caption``, its title."""
+
+    page: str
+    make: Callable[[Path], str]
+    title: str
+
+
+#: Every Monte Carlo figure, keyed by its name (``figures/<name>.png``), in the gallery's order.
+FIGURES: dict[str, FigureSpec] = {
+    "kaiming": FigureSpec("kaiming", figure_kaiming,
+                          "Variance against depth and per-layer histograms: ReLU with gains 1, √2, 1.6"),
+    "kaiming-fan-out": FigureSpec("kaiming", figure_kaiming_fan_out, "fan_in against fan_out when the width changes"),
+    "kaiming-leaky": FigureSpec("kaiming", figure_kaiming_leaky, "Leaky ReLU: its own gain against ReLU's"),
+    "depth": FigureSpec("depth", figure_depth, "A fixed standard deviation against depth"),
+    "torch-gains": FigureSpec("torch-gains", figure_torch_gains, "tanh: forward gain, backward gain and torch's 5/3"),
+    "selu": FigureSpec("selu", figure_selu, "SELU self-normalisation: LeCun normal against torch's 3/4"),
+    "glorot": FigureSpec("glorot", figure_glorot, "Xavier on square layers: linear and tanh networks"),
+    "residual-scaling": FigureSpec("residual-scaling", figure_residual, "Residual branch scaling: α = 1, 1/√L, 0"),
+    "gpt2-residual": FigureSpec("gpt2-residual", figure_gpt2, "GPT-2: 1/√(2 n_layer) against 1/√n_layer"),
+    "fixup": FigureSpec("fixup", figure_fixup, "Fixup: one SGD step's effect against depth"),
+    "orthogonal": FigureSpec("orthogonal", figure_orthogonal, "Jacobian spectra: Gaussian against orthogonal weights"),
+    "identity-init": FigureSpec("identity-init", figure_identity, "Identity and Dirac weights against i.i.d. ones"),
+    "zero-hadamard": FigureSpec("zero-hadamard", figure_zero, "ZerO's Hadamard scale against eye_ and Algorithm 1"),
+    "sparse-init": FigureSpec("sparse-init", figure_sparse, "torch's sparse_: the std that keeps the variance"),
+    "meanfield-criticality": FigureSpec("meanfield-criticality", figure_meanfield,
+                                        "tanh across the order/chaos boundary"),
+    "linear-default": FigureSpec("linear-default", figure_linear_default,
+                                 "torch's module default in a deep ReLU stack"),
+    "uniform-bound": FigureSpec("uniform-bound", figure_uniform, "Uniform against normal at the same variance"),
+    "truncated-normal": FigureSpec("truncated-normal", figure_truncated, "Variance-corrected truncated normal"),
 }
+
+
+def figures_of(slug: str, captions: dict[str, str], url: Callable[[str], str]) -> list[Figure]:
+    """The figures on ``slug``'s page, in :data:`FIGURES` order: those with a caption in ``captions``."""
+    return [Figure(url(name), captions[name], spec.title) for name, spec in FIGURES.items()
+            if spec.page == slug and name in captions]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -409,12 +671,12 @@ def main(argv: list[str] | None = None) -> int:
     from derivations import DERIVATIONS
 
     args.out.mkdir(parents=True, exist_ok=True)
+    slugs = {d.slug for d in DERIVATIONS}
+    captions = {} if args.no_figures else {name: spec.make(args.out / f"{name}.png") for name, spec in FIGURES.items()
+                                           if spec.page in slugs}
     for derivation in DERIVATIONS:
-        figure = None
-        if not args.no_figures and derivation.slug in FIGURES:
-            caption = FIGURES[derivation.slug](args.out / f"{derivation.slug}.png")
-            figure = Figure(f"{derivation.slug}.png", caption)
-        (args.out / f"{derivation.slug}.md").write_text(render(derivation, figure))
+        figures = figures_of(derivation.slug, captions, lambda name: f"{name}.png")
+        (args.out / f"{derivation.slug}.md").write_text(render(derivation, figures))
     print(f"wrote {len(DERIVATIONS)} pages to {args.out}")
     return 0
 

@@ -27,7 +27,7 @@ from pathlib import Path  # noqa: E402
 import mkdocs_gen_files  # noqa: E402
 
 from derivations import DERIVATIONS  # noqa: E402
-from derivations.docs import FIGURES, Figure, nav_title, render  # noqa: E402
+from derivations.docs import FIGURES, figures_of, nav_title, render  # noqa: E402
 
 DOCS = Path(mkdocs_gen_files.config["docs_dir"])
 ROOT = DOCS.parent
@@ -89,8 +89,8 @@ def assign_topics() -> list:
     return [*TOPICS, other] if other.derivations else list(TOPICS)
 
 
-def figure_path(slug: str) -> Path:
-    return FIGURE_DIR / f"{slug}.png"
+def figure_path(name: str) -> Path:
+    return FIGURE_DIR / f"{name}.png"
 
 
 FIGURE_DIR = Path(tempfile.mkdtemp(prefix="initref-docs-figures-"))
@@ -99,14 +99,14 @@ MEANFIELD_FIGURE = FIGURE_DIR / "meanfield-phase.png"
 
 
 def make_figures() -> None:
-    """Run every Monte Carlo figure once; the PNGs go to figures/, the captions to CAPTIONS."""
+    """Run every Monte Carlo figure once; the PNGs go to figures/, the captions to CAPTIONS (by figure name)."""
     slugs = {d.slug for d in DERIVATIONS}
-    for slug, maker in FIGURES.items():
-        if slug not in slugs:
+    for name, spec in FIGURES.items():
+        if spec.page not in slugs:
             continue
-        CAPTIONS[slug] = maker(figure_path(slug))
-        with mkdocs_gen_files.open(f"figures/{slug}.png", "wb") as out:
-            out.write(figure_path(slug).read_bytes())
+        CAPTIONS[name] = spec.make(figure_path(name))
+        with mkdocs_gen_files.open(f"figures/{name}.png", "wb") as out:
+            out.write(figure_path(name).read_bytes())
 
 
 def meanfield_figure() -> None:
@@ -146,14 +146,12 @@ def theory_pages(topics: list) -> None:
     for topic in topics:
         related = [(nav_title(d), f"{d.slug}.md") for d in topic.derivations]
         for derivation in topic.derivations:
-            figure = None
-            if derivation.slug in CAPTIONS:
-                figure = Figure(f"../figures/{derivation.slug}.png", CAPTIONS[derivation.slug])
+            figures = figures_of(derivation.slug, CAPTIONS, lambda name: f"../figures/{name}.png")
             see_also = [r for r in related if r[1] != f"{derivation.slug}.md"]
             if topic.page:
                 see_also.insert(0, (topic.title, topic.page))
             with mkdocs_gen_files.open(f"theory/{derivation.slug}.md", "w") as out:
-                out.write(render(derivation, figure, see_also=see_also))
+                out.write(render(derivation, figures, see_also=see_also))
             mkdocs_gen_files.set_edit_path(f"theory/{derivation.slug}.md", "gen_pages.py")
         if topic.page:
             extend_handwritten(topic)
@@ -231,6 +229,18 @@ def _formula(expression: str | None) -> str:
     return f"${tex}$" if len(tex) <= 90 else "(long closed form; see the derivation)"
 
 
+def _parameter(name: str, value: float | None) -> str:
+    """`` ($\\alpha = 1$)`` after an activation's name: its parameter at the value used (its default)."""
+    from derivations.activations import BY_NAME
+    from derivations.docs import latex
+
+    definition = BY_NAME.get(name)
+    if definition is None or definition.parameter is None:
+        return f" ({value:g})" if value is not None else ""
+    shown = float(definition.parameter.default) if value is None else value
+    return f" (${latex(definition.parameter.symbol)} = {shown:g}$)"
+
+
 def gains_page() -> None:
     from initref.activations import registered
     from initref.gains import analyze_activation
@@ -238,7 +248,7 @@ def gains_page() -> None:
     rows_moments, rows_gains, notes = [], [], []
     for name in registered():
         a = analyze_activation(name)
-        param = f" ({a.param:g})" if a.param is not None else ""
+        param = _parameter(name, a.param)
         m = a.moments
         rows_moments.append(f"| `{name}`{param} | {_formula(a.expression)} | {_num(m.mean)} | {_num(m.second)} | "
                             f"{_num(m.derivative_second)} | {_num(m.variance)} | {m.method} |")
@@ -250,7 +260,7 @@ def gains_page() -> None:
             if not same:
                 notes.append(f"- **`{name}`**: torch {_num(a.torch_gain)} vs derived forward gain "
                              f"{_num(a.forward_gain)}. " + TORCH_REASONS.get(name, "No recorded reason."))
-        rows_gains.append(f"| `{name}` | {_num(a.forward_gain)} | {_num(a.backward_gain)} | "
+        rows_gains.append(f"| `{name}`{param} | {_num(a.forward_gain)} | {_num(a.backward_gain)} | "
                           f"{_num(a.mean_corrected_gain)} | {_num(a.chi_1_at_forward_gain, 4)} | {torch_cell} | "
                           f"{differs} |")
     text = GAINS_INTRO + "\n".join([
@@ -296,27 +306,13 @@ Reproduce any row with `initref gain NAME` (add `--json` for all digits).
 
 GAINS_OUTRO = """Moments marked *closed form* come from derivation
 [Gaussian moments](theory/gaussian-moments.md) through generated code; the others from adaptive
-Gauss-Legendre quadrature (`initref.moments`, relative error below $10^{-12}$). Parameters are at
-their defaults (shown after the name).
+Gauss-Legendre quadrature (`initref.moments`, relative error below $10^{-12}$). Activations with a
+parameter are evaluated at its default, shown after the name (from the registry,
+`derivations.activations`).
 """
 
 
 # ----------------------------------------------------------------------------------- gallery
-
-GALLERY = [
-    ("kaiming", "Variance against depth and per-layer histograms: ReLU with gains 1, √2, 1.6"),
-    ("depth", "A fixed standard deviation against depth"),
-    ("torch-gains", "tanh: forward gain, backward gain and torch's 5/3"),
-    ("selu", "SELU self-normalisation: LeCun normal against torch's 3/4"),
-    ("glorot", "Xavier on square layers: linear and tanh networks"),
-    ("residual-scaling", "Residual branch scaling: α = 1, 1/√L, 0"),
-    ("orthogonal", "Jacobian spectra: Gaussian against orthogonal weights"),
-    ("meanfield-criticality", "tanh across the order/chaos boundary"),
-    ("linear-default", "torch's module default in a deep ReLU stack"),
-    ("uniform-bound", "Uniform against normal at the same variance"),
-    ("truncated-normal", "Variance-corrected truncated normal"),
-]
-
 
 def gallery_page() -> None:
     lines = ["# Gallery\n",
@@ -325,12 +321,11 @@ def gallery_page() -> None:
              "with `initref.montecarlo.plots`. Each caption carries the numbers measured in that run. Solid "
              "lines: measured second moment per layer (forward: pre-activations; backward: gradients) with "
              "confidence bands; dashed: mean-field prediction.\n"]
-    shown = [(slug, title) for slug, title in GALLERY if slug in CAPTIONS]
-    shown += [(slug, nav_title(d)) for d in DERIVATIONS if (slug := d.slug) in CAPTIONS
-              and slug not in dict(GALLERY)]
-    for slug, title in shown:
-        lines.append(f"## {title}\n\n![{title}](figures/{slug}.png)\n\n{CAPTIONS[slug]}\n\n"
-                     f"Theory: [{nav_title(next(d for d in DERIVATIONS if d.slug == slug))}](theory/{slug}.md).\n")
+    titles = {d.slug: nav_title(d) for d in DERIVATIONS}
+    for name, spec in FIGURES.items():
+        if name in CAPTIONS:
+            lines.append(f"## {spec.title}\n\n![{spec.title}](figures/{name}.png)\n\n{CAPTIONS[name]}\n\n"
+                         f"Theory: [{titles[spec.page]}](theory/{spec.page}.md).\n")
     if MEANFIELD_FIGURE.exists():
         lines.append("## Mean field: the order/chaos boundary of tanh networks\n\n"
                      "![Phase diagram of tanh networks](figures/meanfield-phase.png)\n\n"

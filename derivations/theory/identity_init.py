@@ -39,7 +39,7 @@ relu_relu_z = sp.Max(sp.Max(z, 0), 0, evaluate=False)  # relu(I relu(z)), kept u
 
 DERIVATION = Derivation(
     slug="identity-init",
-    title="Identity and Dirac initialization: an exact identity map, and units that never train",
+    title="Identity and Dirac weights: an exact identity map, and units that never train",
     reference="Le, Jaitly & Hinton (2015), A Simple Way to Initialize Recurrent Networks of Rectified Linear "
     "Units, arXiv:1504.00941 (IRNN); Zhang, Dauphin & Ma (2019), Fixup, sec. 2 (identity at initialization); "
     "Zagoruyko & Komodakis (2017), DiracNets, arXiv:1706.00388; Zhao, Schäfer & Anandkumar (2022), ZerO, "

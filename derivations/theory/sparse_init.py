@@ -22,7 +22,7 @@ with sp.evaluate(False):  # the claims show the numbers the justifications name
 
 DERIVATION = Derivation(
     slug="sparse-init",
-    title="Sparse initialization: $\\operatorname{Var}(w) = (1-s)\\,\\sigma^2$ and the std that preserves the variance",
+    title="Sparse weights: $\\operatorname{Var}(w) = (1-s)\\,\\sigma^2$ and the std that preserves the variance",
     reference="Martens (2010), Deep learning via Hessian-free optimization, ICML, sec. 5; Sutskever, Martens, "
     "Dahl & Hinton (2013), On the importance of initialization and momentum in deep learning, ICML, sec. 3; "
     "torch.nn.init.sparse_.",
