@@ -1,7 +1,8 @@
 """The built docs in headless Chromium: math is typeset by the vendored KaTeX, and no request leaves
 127.0.0.1.
 
-The site is built with ``mkdocs build --strict`` and served by ``http.server`` on 127.0.0.1.
+The site is built with ``mkdocs build --strict`` (once per test run, ``site`` in conftest.py) and
+served by ``http.server`` on 127.0.0.1.
 Chromium is driven over the Chrome DevTools protocol (``--remote-debugging-port``, the
 ``websocket-client`` package). Two independent witnesses watch the network:
 
@@ -24,7 +25,6 @@ import os
 import shutil
 import socketserver
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -104,16 +104,6 @@ def _serve(server: socketserver.BaseServer) -> threading.Thread:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     return thread
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("site")
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "DISABLE_MKDOCS_2_WARNING": "true"}
-    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-4000:]
-    return out
 
 
 @pytest.fixture(scope="module")
