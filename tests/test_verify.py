@@ -354,3 +354,9 @@ def test_histogram_grid_has_a_row_per_run_and_a_column_per_sampled_layer(tmp_pat
     assert [axis.get_title() for axis in grid] == [f"layer {layer}" for _ in "ab" for layer in (0, 2, 4)]
     assert [grid[0].get_ylabel(), grid[3].get_ylabel()] == ["a", "b"]
     assert all(axis.patches for axis in grid)  # every panel holds a histogram
+
+
+@pytest.mark.parametrize(("name", "param"), [("leaky_relu", 0.25), ("elu", 0.5)])
+def test_a_parameter_sets_the_derived_gain(name, param):
+    result = initref.verify(name, param=param, depth=4, width=16, batch=4, networks=2)
+    assert result.gain == gains.gain(name, param) != gains.gain(name)

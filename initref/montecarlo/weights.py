@@ -120,7 +120,7 @@ def _default_gain(activation: Any, param: float | None, criterion: str) -> float
 
     if criterion == "torch":
         return gains.calculate_gain(activation.name, param)
-    return gains.gain(activation, param, criterion=criterion)
+    return gains.gain(activation, criterion=criterion)  # resolved: it carries its parameter
 
 
 def weight_spec(init: str | Callable[..., Any], activation: Any, param: float | None, *, gain: float | None,
