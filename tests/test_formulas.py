@@ -61,7 +61,7 @@ def test_truncated_normal_variance_matches_scipy(low, width):
 
 def test_array_targets_agree_with_the_scalar_target():
     low, high = np.array([-2.0, -1.0, 0.0]), np.array([2.0, 3.0, 1.5])
-    expected = [formulas.truncated_normal_variance(a, b) for a, b in zip(low, high)]
+    expected = [formulas.truncated_normal_variance(a, b) for a, b in zip(low, high, strict=True)]
     np.testing.assert_allclose(formulas_numpy.truncated_normal_variance(low, high), expected, rtol=1e-12)
     got = formulas_torch.truncated_normal_variance(torch.tensor(low), torch.tensor(high))
     np.testing.assert_allclose(got.numpy(), expected, rtol=1e-12)
