@@ -54,6 +54,13 @@ def plot_depth_profiles(results: Mapping[str, VerificationResult], path: str | P
     return Path(path)
 
 
+def _row_bins(samples: Any, count: int = 60) -> np.ndarray:
+    """Bin edges shared by a row: a layer far narrower than the widest shows as one tall central bar."""
+    finite = [v[np.isfinite(v)] for v in samples]
+    extent = max((float(np.abs(v).max()) for v in finite if v.size), default=0.0) or 1.0
+    return np.linspace(-extent, extent, count + 1)
+
+
 def _histograms(figure: Any, results: Mapping[str, VerificationResult]) -> None:
     layers = sorted(set().union(*(r.samples for r in results.values())))
     if not layers:
@@ -62,11 +69,12 @@ def _histograms(figure: Any, results: Mapping[str, VerificationResult]) -> None:
     # y-axis (densities of a wide and a narrow layer differ by orders of magnitude).
     grid = figure.subplots(len(results), len(layers), squeeze=False, sharex="row")
     for row, (label, result) in enumerate(results.items()):
+        bins = _row_bins(result.samples.values())
         for column, layer in enumerate(layers):
             axis = grid[row][column]
             values = result.samples.get(layer)
             if values is not None and np.isfinite(values).any():
-                axis.hist(values[np.isfinite(values)], bins=60, color=f"C{row}", density=True)
+                axis.hist(values[np.isfinite(values)], bins=bins, color=f"C{row}", density=True)
             axis.set_title(f"layer {layer}", fontsize="small")
             axis.tick_params(labelsize="x-small")
         grid[row][0].set_ylabel(label, fontsize="small")
