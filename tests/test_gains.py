@@ -269,10 +269,12 @@ def test_calculate_gain_ignores_param_where_the_activation_takes_none():
     assert calculate_gain("elu", 0.5) != calculate_gain("elu")
 
 
-def test_kaiming_normal_accepts_a_derived_nonlinearity():
+@pytest.mark.parametrize("name", ["gelu", "elu", "softplus"])
+def test_kaiming_normal_accepts_a_derived_nonlinearity(name):
+    """torch's ``a`` (default 0) is leaky ReLU's slope only: elu and softplus keep their default parameter."""
     import initref.torch as init
 
-    w = init.kaiming_normal_(torch.empty(512, 256), nonlinearity="gelu", generator=torch.Generator().manual_seed(0))
+    w = init.kaiming_normal_(torch.empty(512, 256), nonlinearity=name, generator=torch.Generator().manual_seed(0))
     # The sample std of n normals has relative sd 1/sqrt(2n); a 5-sd band fails falsely with probability 6e-7.
-    expected = calculate_gain("gelu") / math.sqrt(256)
+    expected = calculate_gain(name) / math.sqrt(256)
     assert abs(float(w.std()) / expected - 1) < 5 / math.sqrt(2 * w.numel())

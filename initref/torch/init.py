@@ -526,7 +526,10 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: torch.Generator
 
 
 def _kaiming_std(tensor: Tensor, a: float, mode: str, nonlinearity: str) -> float:
-    return formulas.kaiming_std(calculate_gain(nonlinearity, a), _calculate_correct_fan(tensor, mode))
+    # ``a`` is leaky ReLU's slope only; torch's calculate_gain ignores it for every other name, and so does this
+    # for initref's extra names (elu's alpha is not a = 0: they get their default parameter).
+    gain = calculate_gain(nonlinearity, a if nonlinearity == "leaky_relu" else None)
+    return formulas.kaiming_std(gain, _calculate_correct_fan(tensor, mode))
 
 
 def kaiming_uniform_(
