@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from initref._generated import formulas
+from initref.fans import fan
 
 __all__ = ["INITIALIZERS", "WeightSpec", "weight_spec"]
 
@@ -71,14 +72,11 @@ class WeightSpec:
     criterion: str
     init: Callable[..., Any] | None = None
 
-    def _fan(self, fan_in: int, fan_out: int) -> float:
-        return {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": formulas.fan_avg(fan_in, fan_out)}[self.mode]
-
     def std_for(self, fan_in: int, fan_out: int) -> float:
         """Standard deviation of one weight of a layer with these fans."""
         if self.std is not None:
             return self.std
-        return formulas.kaiming_std(float(self.gain), self._fan(fan_in, fan_out))  # type: ignore[arg-type]
+        return formulas.kaiming_std(float(self.gain), fan(fan_in, fan_out, self.mode))  # type: ignore[arg-type]
 
     def nominal_weight_variance(self, fan_in: int, fan_out: int) -> float | None:
         r""":math:`\sigma_w^2 = n_\text{in}\operatorname{Var}(w)`, or None for a callable (then measured)."""
@@ -105,8 +103,7 @@ class WeightSpec:
             scaling, orthogonal = numpy_init.variance_scaling, numpy_init.orthogonal
         if self.distribution == "orthogonal":
             return functools.partial(orthogonal, gain=float(self.gain))  # type: ignore[arg-type]
-        fan = self._fan(fan_in, fan_out)
-        scale = self.std**2 * fan if self.std is not None else float(self.gain) ** 2  # type: ignore[arg-type]
+        scale = self.std**2 * fan(fan_in, fan_out, self.mode) if self.std is not None else float(self.gain) ** 2  # type: ignore[arg-type]
         return functools.partial(scaling, scale=scale, mode=self.mode, distribution=self.distribution)
 
     def draw(self, backend: Any, key: tuple[int, int, int], torch_shape: tuple[int, ...], count: int,
