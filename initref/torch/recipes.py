@@ -159,7 +159,7 @@ def _kaiming(shape: tuple[int, ...], nonlinearity: str, param: float | None, mod
                     fill=lambda t, g: kaiming(t, generator=g))
     name = _RECIPE_NONLINEARITY.get(nonlinearity, nonlinearity)
     if name in TORCH_NAMES:
-        a = (0.0 if param is None else param) if name == "leaky_relu" else 0.0
+        a = 0.0 if param is None else param  # only leaky_relu, among torch's names, has a parameter
         std = formulas.kaiming_std(calculate_gain(name, a), _fan(shape, mode))
         label = f"{kaiming.__name__}(a={_fmt(a)}, mode={mode!r}, nonlinearity={name!r})"
         return _with_std(distribution, std, label, lambda t, g: kaiming(t, a, mode, name, generator=g))
