@@ -6,12 +6,17 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: setup main test browser lint bench
 
-# Virtual environment with torch pinned to the CPU wheel on this machine's disk, then initref
-# with every extra. Re-runs when pyproject.toml changes.
-$(STAMP): pyproject.toml
+# Virtual environment with torch pinned to the CPU wheel on this machine's disk (and the
+# torchvision release built for it, which timm and transformers import), then initref with every
+# extra. PyPI's torchvision cannot load its C++ ops beside CPU torch: tools/torchvision_cpu_shim.py,
+# installed as a .pth start-up hook, lets its Python code import (see that file). Re-runs when
+# pyproject.toml or the shim changes.
+$(STAMP): pyproject.toml tools/torchvision_cpu_shim.py
 	test -x $(BIN)/python || python3 -m venv $(VENV)
-	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e ".[torch,docs,dev]"
+	$(BIN)/pip install --quiet torch==2.13.0 torchvision==0.28.0
+	$(BIN)/pip install --quiet -e ".[torch,docs,dev,ecosystem]" torch==2.13.0 torchvision==0.28.0
+	site=$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') && \
+	  cp tools/torchvision_cpu_shim.py "$$site/" && echo "import torchvision_cpu_shim" > "$$site/torchvision_cpu_shim.pth"
 	touch $@
 
 setup: $(STAMP)
