@@ -14,9 +14,12 @@ from collections.abc import Sequence
 
 from initref._generated import formulas
 
-__all__ = ["calculate_fan_in_and_fan_out", "compute_fans", "conv_fans", "fan"]
+__all__ = ["LAYOUTS", "calculate_fan_in_and_fan_out", "compute_fans", "conv_fans", "fan", "layer_fans"]
 
 MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
+#: Weight layouts of :func:`layer_fans`: torch's ``(out, in, *kernel)`` (``nn.Linear``, ``nn.ConvNd``)
+#: and ``(in, out)`` (Hugging Face transformers' ``Conv1D``, JAX/Flax ``Dense``).
+LAYOUTS = ("out_in", "in_out")
 
 
 def calculate_fan_in_and_fan_out(shape: Sequence[int]) -> tuple[int, int]:
@@ -115,3 +118,40 @@ def fan(fan_in: float, fan_out: float, mode: str) -> float:
     if mode == "fan_geo_avg":
         return formulas.fan_geo_avg(fan_in, fan_out)
     raise ValueError(f"mode must be one of {', '.join(repr(m) for m in MODES)}; got {mode!r}")
+
+
+def layer_fans(
+    shape: Sequence[int], layout: str = "out_in", *, groups: int = 1, transposed: bool = False,
+    stride: int | Sequence[int] = 1, correct: bool = False,
+) -> tuple[float, float]:
+    r"""``(fan_in, fan_out)`` of a layer's weight: the one place the recipes read fans from.
+
+    Parameters
+    ----------
+    shape
+        The weight's shape.
+    layout
+        ``"out_in"``: torch's ``(out, in, *kernel)`` (``(in, out // groups, *kernel)`` for a
+        transposed convolution); ``"in_out"``: a dense ``(in, out)`` weight, as transformers'
+        ``Conv1D`` stores it (``y = x W + b``), fans ``(shape[0], shape[1])``.
+    groups, transposed, stride
+        A convolution's groups, whether it is transposed, and its stride.
+    correct
+        ``False``: torch's shape rule :func:`calculate_fan_in_and_fan_out` for the ``"out_in"``
+        layout (what ``torch.nn.init`` and the layers' own ``reset_parameters`` use);
+        ``True``: the counted fans of :func:`conv_fans` for grouped or transposed convolutions.
+
+    References
+    ----------
+    transformers/pytorch_utils.py ``Conv1D`` (weight ``(nx, nf)``, ``forward`` is ``x @ weight + bias``);
+    derivation ``fans``.
+    """
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {', '.join(repr(v) for v in LAYOUTS)}; got {layout!r}")
+    if layout == "in_out":
+        if len(shape) != 2:
+            raise ValueError(f"an 'in_out' weight is a matrix (in, out); got shape {tuple(shape)}")
+        return shape[0], shape[1]
+    if correct and (groups != 1 or transposed) and len(shape) > 2:
+        return conv_fans(shape, groups=groups, transposed=transposed, stride=stride)
+    return calculate_fan_in_and_fan_out(shape)
