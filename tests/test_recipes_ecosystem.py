@@ -199,6 +199,18 @@ def test_kaiming_reads_conv1d_fans_from_its_in_out_layout():
     assert scipy.stats.chi2.ppf(5e-7, n - 1) / (n - 1) <= ratio <= scipy.stats.chi2.isf(5e-7, n - 1) / (n - 1)
 
 
+def test_a_deliberate_departure_is_reported_per_parameter_and_shown_in_the_table():
+    model = nn.Sequential(nn.Embedding(10, 16), nn.MultiheadAttention(16, 2))
+    report = plan_init(model, "llama")
+    # transformers modeling_utils.py PreTrainedModel._init_weights: nn.MultiheadAttention gets torch's
+    # _reset_parameters (xavier_uniform_ in_proj); the recipe draws the q/k/v blocks N(0, std^2) instead.
+    assert [t.label for t in report.departures] == ["1.in_proj_weight[0:16]", "1.in_proj_weight[16:32]",
+                                                    "1.in_proj_weight[32:48]"]
+    assert "xavier_uniform_" in report.departures[0].departure
+    assert "departure" in [column.header for column in report.table().columns]
+    assert not plan_init(built(llama, SEED_BUILD), "llama").departures
+
+
 # ----------------------------------------------------------------------------- bad input writes nothing
 
 

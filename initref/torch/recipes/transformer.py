@@ -38,8 +38,8 @@ from initref.torch.recipes.layers import (
 from initref.torch.recipes.options import _nonnegative_float, _positive_int
 from initref.torch.recipes.plan import _claim_bias_zero, _claim_norm, _matches, _module_names, _patterns, _Plan
 
-MHA_DEPARTURE = ("transformers' _init_weights keeps torch's nn.MultiheadAttention._reset_parameters here "
-                 "(xavier_uniform_); initref draws N(0, std^2) as nanoGPT does for its fused c_attn")
+#: transformers' PreTrainedModel._init_weights calls nn.MultiheadAttention._reset_parameters (xavier_uniform_).
+MHA_DEPARTURE = "transformers: torch's xavier_uniform_; here N(0, std^2), as nanoGPT's fused c_attn"
 
 
 def _plan_normal_transformer(plan: _Plan, std: float, residual: tuple[str, ...], residual_draw: Draw | None,
