@@ -21,6 +21,7 @@ from sympy.printing.numpy import SciPyPrinter
 from sympy.printing.pytorch import TorchPrinter
 
 from derivations.activations import REGISTRY, ActivationDefinition, X
+from derivations.generated_header import header
 
 
 class NumPyActivationPrinter(SciPyPrinter):
@@ -148,7 +149,6 @@ def render_function(definition: ActivationDefinition, target: str, derivative: b
 
 def render_code(target: str) -> str:
     """``activations_numpy.py`` or ``activations_torch.py``."""
-    from derivations.codegen import header
 
     _, imports, _, _, _ = _TARGETS[target]
     names = [n for d in REGISTRY for n in (d.name, f"{d.name}_derivative")]
@@ -165,7 +165,6 @@ def _mapping(name: str, annotation: str, items: dict[str, str], doc: str) -> str
 
 def render_metadata() -> str:
     """``activations.py``: what the runtime needs to resolve a name, without importing SymPy."""
-    from derivations.codegen import header
 
     names = ", ".join(repr(d.name) for d in REGISTRY)
     parts = [
