@@ -9,15 +9,23 @@ and rounded, which allocates the float32 draw (twice the float16 result's size).
 Truncated normals use the inverse-CDF method, :math:`z = \Phi^{-1}(\Phi(a) + u(\Phi(b) - \Phi(a)))`,
 in place on the uniform draw; orthogonal matrices use Stewart's (1980) method (see
 :func:`orthogonal`).
+
+The elementwise samplers take a :data:`~initref.numpy._parallel.Source`: one
+:class:`~numpy.random.Generator` for the whole array (``workers=None``), or
+:class:`~initref.numpy._parallel.BlockStreams`, which fills fixed-size blocks from per-block
+Philox streams on a thread pool (see :mod:`initref.numpy._parallel`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import scipy.linalg.lapack
 import scipy.special
 
 from initref._generated import formulas
+from initref.numpy._parallel import BlockFill, BlockStreams, Source
 
 __all__ = [
     "sampling_dtype", "normal", "uniform", "truncated_normal", "variance_scaling", "orthogonal", "hadamard_block",
@@ -43,21 +51,49 @@ def _affine(out: np.ndarray, scale: float, shift: float) -> np.ndarray:
     return out
 
 
-def normal(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype, mean: float = 0.0,
+def _sample(rng: Source, shape: tuple[int, ...], dtype: np.dtype, draw: BlockFill,
+            transform: Callable[[np.ndarray], object]) -> np.ndarray:
+    """``draw`` then ``transform`` in place, on the whole array (one Generator) or block by block.
+
+    With a Generator this is ``draw(rng, out)`` on a new array, the same bits as
+    ``rng.standard_normal(shape, dtype=...)`` / ``rng.random(shape, dtype=...)``; with
+    :class:`~initref.numpy._parallel.BlockStreams` each block is drawn from its own stream and
+    transformed where it lies, on the pool's threads.
+    """
+    out = np.empty(shape, dtype=sampling_dtype(dtype))
+    if isinstance(rng, BlockStreams):
+        def block(gen: np.random.Generator, view: np.ndarray) -> None:
+            draw(gen, view)
+            transform(view)
+
+        rng.fill(out, block)
+    else:
+        draw(rng, out)
+        transform(out)
+    return _finish(out, dtype)
+
+
+def _standard_normal(gen: np.random.Generator, out: np.ndarray) -> None:
+    gen.standard_normal(dtype=out.dtype, out=out)
+
+
+def _random(gen: np.random.Generator, out: np.ndarray) -> None:
+    gen.random(dtype=out.dtype, out=out)
+
+
+def normal(rng: Source, shape: tuple[int, ...], dtype: np.dtype, mean: float = 0.0,
            std: float = 1.0) -> np.ndarray:
     r""":math:`\mathcal{N}(\text{mean}, \text{std}^2)` drawn in ``dtype`` and scaled in place."""
-    out = rng.standard_normal(shape, dtype=sampling_dtype(dtype))
-    return _finish(_affine(out, std, mean), dtype)
+    return _sample(rng, shape, dtype, _standard_normal, lambda out: _affine(out, std, mean))
 
 
-def uniform(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype, low: float = 0.0,
+def uniform(rng: Source, shape: tuple[int, ...], dtype: np.dtype, low: float = 0.0,
             high: float = 1.0) -> np.ndarray:
     r""":math:`\mathcal{U}[\text{low}, \text{high})` drawn in ``dtype`` and scaled in place."""
-    out = rng.random(shape, dtype=sampling_dtype(dtype))
-    return _finish(_affine(out, high - low, low), dtype)
+    return _sample(rng, shape, dtype, _random, lambda out: _affine(out, high - low, low))
 
 
-def truncated_normal(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype, lower: float,
+def truncated_normal(rng: Source, shape: tuple[int, ...], dtype: np.dtype, lower: float,
                      upper: float, scale: float = 1.0, shift: float = 0.0,
                      clip: tuple[float, float] | None = None) -> np.ndarray:
     r"""``shift + scale * z``, :math:`z \sim \mathcal{N}(0, 1)` on :math:`[\text{lower}, \text{upper}]`.
@@ -66,7 +102,8 @@ def truncated_normal(rng: np.random.Generator, shape: tuple[int, ...], dtype: np
     \Phi(\ell)))`. The interval is reflected into the lower tail first (:math:`z \to -z`),
     where :math:`\Phi` keeps its relative precision, so bounds far in either tail work. ``z`` is
     clipped to ``[lower, upper]`` and the result to ``clip`` (bounds in the result's units)
-    against rounding; all of it before float16 rounding.
+    against rounding; all of it before float16 rounding. With block streams every block is
+    drawn and transformed by this same recipe from its own stream.
 
     Raises
     ------
@@ -80,17 +117,19 @@ def truncated_normal(rng: np.random.Generator, shape: tuple[int, ...], dtype: np
     p_lo, p_hi = float(scipy.special.ndtr(lo)), float(scipy.special.ndtr(hi))
     if not p_hi > p_lo:
         raise ValueError(f"the interval [{lower!r}, {upper!r}] has no probability mass under N(0, 1) in float64")
-    out = rng.random(shape, dtype=sampling_dtype(dtype))
-    _affine(out, p_hi - p_lo, p_lo)
-    scipy.special.ndtri(out, out=out)
-    np.clip(out, lo, hi, out=out)
-    _affine(out, -scale if flip else scale, shift)
-    if clip is not None:
-        np.clip(out, *clip, out=out)
-    return _finish(out, dtype)
+
+    def transform(out: np.ndarray) -> None:
+        _affine(out, p_hi - p_lo, p_lo)
+        scipy.special.ndtri(out, out=out)
+        np.clip(out, lo, hi, out=out)
+        _affine(out, -scale if flip else scale, shift)
+        if clip is not None:
+            np.clip(out, *clip, out=out)
+
+    return _sample(rng, shape, dtype, _random, transform)
 
 
-def variance_scaling(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype, scale: float, n: float,
+def variance_scaling(rng: Source, shape: tuple[int, ...], dtype: np.dtype, scale: float, n: float,
                      distribution: str) -> np.ndarray:
     r"""Var(w) = s/n from ``"truncated_normal"`` (variance-corrected), ``"normal"`` or ``"uniform"``."""
     if distribution == "uniform":

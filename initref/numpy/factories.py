@@ -26,6 +26,11 @@ untruncated; both have the same variance. :func:`truncated_normal` is the *sigma
 convention (bounds in standard deviations, no correction), :func:`uniform` is
 :math:`\mathcal{U}[0, \text{scale})` and :func:`normal` is :math:`\mathcal{N}(0, \text{stddev}^2)`,
 all as in JAX. Complex dtypes, which JAX supports, are not.
+
+The factories of i.i.d. draws (all but :func:`orthogonal`, :func:`delta_orthogonal` and the
+constants) take a keyword-only ``workers``: None (default) keeps one stream per ``init`` call;
+an int :math:`k \ge 1` fills fixed-size blocks from per-block Philox streams on :math:`k`
+threads, deterministic for a seed and independent of :math:`k` (:mod:`initref.numpy._parallel`).
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ import numpy as np
 
 from initref._generated import formulas
 from initref.fans import MODES, compute_fans, fan
-from initref.numpy import _sampling
+from initref.numpy import _parallel, _sampling
 from initref.numpy._args import (
     RNGLike,
     ShapeLike,
@@ -70,7 +75,7 @@ class Initializer(Protocol):
 
 
 def variance_scaling(scale: float, mode: str, distribution: str, in_axis: Axes = -2, out_axis: Axes = -1,
-                     batch_axis: Axes = (), dtype: Any = np.float32) -> Initializer:
+                     batch_axis: Axes = (), dtype: Any = np.float32, *, workers: int | None = None) -> Initializer:
     r"""Initializer with :math:`\operatorname{Var}(w) = s/n`, :math:`n` the fan ``mode`` picks.
 
     * ``"truncated_normal"``: :math:`z \sim \mathcal{N}(0, 1)` truncated to :math:`[-2, 2]`,
@@ -94,6 +99,11 @@ def variance_scaling(scale: float, mode: str, distribution: str, in_axis: Axes =
         is the receptive field.
     dtype
         Default dtype of the initializer: float16, float32 (default) or float64.
+    workers
+        Keyword-only. None (default): ``init`` draws one stream from its ``rng``, as before. An
+        int :math:`k \ge 1`: ``init`` fills fixed-size blocks from per-block Philox streams on
+        :math:`k` threads; for a given seed the result is the same for every :math:`k` (see
+        :mod:`initref.numpy._parallel` and :func:`initref.numpy.uniform`).
 
     Returns
     -------
@@ -103,7 +113,7 @@ def variance_scaling(scale: float, mode: str, distribution: str, in_axis: Axes =
     Raises
     ------
     ValueError, TypeError
-        At this call, for a bad ``scale``, ``mode``, ``distribution``, axis or ``dtype``.
+        At this call, for a bad ``scale``, ``mode``, ``distribution``, axis, ``dtype`` or ``workers``.
 
     References
     ----------
@@ -114,6 +124,7 @@ def variance_scaling(scale: float, mode: str, distribution: str, in_axis: Axes =
     distribution = choice(distribution, DISTRIBUTIONS, "distribution")
     in_axis, out_axis = axes(in_axis, "in_axis"), axes(out_axis, "out_axis")
     batch_axis, default_dtype = axes(batch_axis, "batch_axis"), float_dtype(dtype)
+    workers = _parallel.check_workers(workers)
 
     def init(rng: RNGLike, shape: ShapeLike, dtype: Any = default_dtype) -> np.ndarray:
         shape, dtype = as_shape(shape), float_dtype(dtype)
@@ -121,53 +132,55 @@ def variance_scaling(scale: float, mode: str, distribution: str, in_axis: Axes =
         if math.prod(shape) == 0:
             return np.empty(shape, dtype=dtype)
         n = fan(fan_in, fan_out, mode)
-        return _sampling.variance_scaling(as_generator(rng), shape, dtype, scale, n, distribution)
+        return _sampling.variance_scaling(_parallel.source(rng, workers), shape, dtype, scale, n, distribution)
 
     return init
 
 
 def glorot_uniform(in_axis: Axes = -2, out_axis: Axes = -1, batch_axis: Axes = (),
-                   dtype: Any = np.float32) -> Initializer:
+                   dtype: Any = np.float32, *, workers: int | None = None) -> Initializer:
     r"""Glorot/Xavier uniform: ``variance_scaling(1.0, "fan_avg", "uniform")``.
 
     References
     ----------
     Glorot & Bengio (2010), AISTATS, eq. 16.
     """
-    return variance_scaling(1.0, "fan_avg", "uniform", in_axis, out_axis, batch_axis, dtype)
+    return variance_scaling(1.0, "fan_avg", "uniform", in_axis, out_axis, batch_axis, dtype, workers=workers)
 
 
 def glorot_normal(in_axis: Axes = -2, out_axis: Axes = -1, batch_axis: Axes = (),
-                  dtype: Any = np.float32) -> Initializer:
+                  dtype: Any = np.float32, *, workers: int | None = None) -> Initializer:
     r"""Glorot/Xavier normal: ``variance_scaling(1.0, "fan_avg", "truncated_normal")`` (variance-corrected).
 
     References
     ----------
     Glorot & Bengio (2010), AISTATS.
     """
-    return variance_scaling(1.0, "fan_avg", "truncated_normal", in_axis, out_axis, batch_axis, dtype)
+    return variance_scaling(1.0, "fan_avg", "truncated_normal", in_axis, out_axis, batch_axis, dtype,
+                            workers=workers)
 
 
 def lecun_uniform(in_axis: Axes = -2, out_axis: Axes = -1, batch_axis: Axes = (),
-                  dtype: Any = np.float32) -> Initializer:
+                  dtype: Any = np.float32, *, workers: int | None = None) -> Initializer:
     r"""LeCun uniform: ``variance_scaling(1.0, "fan_in", "uniform")``.
 
     References
     ----------
     LeCun et al. (1998), Efficient BackProp; Klambauer et al. (2017), Self-Normalizing Neural Networks.
     """
-    return variance_scaling(1.0, "fan_in", "uniform", in_axis, out_axis, batch_axis, dtype)
+    return variance_scaling(1.0, "fan_in", "uniform", in_axis, out_axis, batch_axis, dtype, workers=workers)
 
 
 def lecun_normal(in_axis: Axes = -2, out_axis: Axes = -1, batch_axis: Axes = (),
-                 dtype: Any = np.float32) -> Initializer:
+                 dtype: Any = np.float32, *, workers: int | None = None) -> Initializer:
     r"""LeCun normal: ``variance_scaling(1.0, "fan_in", "truncated_normal")`` (variance-corrected).
 
     References
     ----------
     LeCun et al. (1998), Efficient BackProp; Klambauer et al. (2017), Self-Normalizing Neural Networks.
     """
-    return variance_scaling(1.0, "fan_in", "truncated_normal", in_axis, out_axis, batch_axis, dtype)
+    return variance_scaling(1.0, "fan_in", "truncated_normal", in_axis, out_axis, batch_axis, dtype,
+                            workers=workers)
 
 
 #: He's scale :math:`\sigma_w^2 = n\operatorname{Var}(w) = 2` (derivation ``meanfield-criticality``: ReLU's
@@ -176,25 +189,26 @@ _HE_SCALE: float = float(formulas.RELU_CRITICAL_WEIGHT_VARIANCE)
 
 
 def he_uniform(in_axis: Axes = -2, out_axis: Axes = -1, batch_axis: Axes = (),
-               dtype: Any = np.float32) -> Initializer:
+               dtype: Any = np.float32, *, workers: int | None = None) -> Initializer:
     r"""He/Kaiming uniform: ``variance_scaling(2.0, "fan_in", "uniform")``.
 
     References
     ----------
     He, Zhang, Ren & Sun (2015), Delving Deep into Rectifiers, ICCV.
     """
-    return variance_scaling(_HE_SCALE, "fan_in", "uniform", in_axis, out_axis, batch_axis, dtype)
+    return variance_scaling(_HE_SCALE, "fan_in", "uniform", in_axis, out_axis, batch_axis, dtype, workers=workers)
 
 
 def he_normal(in_axis: Axes = -2, out_axis: Axes = -1, batch_axis: Axes = (),
-              dtype: Any = np.float32) -> Initializer:
+              dtype: Any = np.float32, *, workers: int | None = None) -> Initializer:
     r"""He/Kaiming normal: ``variance_scaling(2.0, "fan_in", "truncated_normal")`` (variance-corrected).
 
     References
     ----------
     He, Zhang, Ren & Sun (2015), Delving Deep into Rectifiers, ICCV.
     """
-    return variance_scaling(_HE_SCALE, "fan_in", "truncated_normal", in_axis, out_axis, batch_axis, dtype)
+    return variance_scaling(_HE_SCALE, "fan_in", "truncated_normal", in_axis, out_axis, batch_axis, dtype,
+                            workers=workers)
 
 
 #: JAX's aliases (jax.nn.initializers.xavier_uniform is glorot_uniform, and so on).
@@ -291,7 +305,7 @@ def delta_orthogonal(scale: float = 1.0, column_axis: int = -1, dtype: Any = np.
 
 
 def truncated_normal(stddev: float = 1e-2, dtype: Any = np.float32, lower: float = -2.0,
-                     upper: float = 2.0) -> Initializer:
+                     upper: float = 2.0, *, workers: int | None = None) -> Initializer:
     r"""Sigma-relative truncated normal: :math:`\text{stddev}\cdot z`, :math:`z \sim \mathcal{N}(0,1)|[\ell, u]`.
 
     The bounds are in standard deviations of the untruncated normal and no variance correction
@@ -307,37 +321,45 @@ def truncated_normal(stddev: float = 1e-2, dtype: Any = np.float32, lower: float
         Default dtype.
     lower, upper
         Bounds in standard deviations, :math:`\ell < u`.
+    workers
+        Keyword-only; as in :func:`variance_scaling`.
     """
     stddev, default_dtype = positive(stddev, "stddev"), float_dtype(dtype)
     lower, upper = finite(lower, "lower"), finite(upper, "upper")
     if not lower < upper:
         raise ValueError(f"lower must be < upper; got lower={lower!r}, upper={upper!r}")
+    workers = _parallel.check_workers(workers)
 
     def init(rng: RNGLike, shape: ShapeLike, dtype: Any = default_dtype) -> np.ndarray:
         shape, dtype = as_shape(shape), float_dtype(dtype)
-        return _sampling.truncated_normal(as_generator(rng), shape, dtype, lower, upper, stddev)
+        return _sampling.truncated_normal(_parallel.source(rng, workers), shape, dtype, lower, upper, stddev)
 
     return init
 
 
-def normal(stddev: float = 1e-2, dtype: Any = np.float32) -> Initializer:
-    r""":math:`\mathcal{N}(0, \text{stddev}^2)` (JAX's ``normal``)."""
+def normal(stddev: float = 1e-2, dtype: Any = np.float32, *, workers: int | None = None) -> Initializer:
+    r""":math:`\mathcal{N}(0, \text{stddev}^2)` (JAX's ``normal``); ``workers`` as in :func:`variance_scaling`."""
     stddev, default_dtype = finite(stddev, "stddev"), float_dtype(dtype)
     if stddev < 0:
         raise ValueError(f"stddev must be a finite real number >= 0; got {stddev!r}")
+    workers = _parallel.check_workers(workers)
 
     def init(rng: RNGLike, shape: ShapeLike, dtype: Any = default_dtype) -> np.ndarray:
-        return _sampling.normal(as_generator(rng), as_shape(shape), float_dtype(dtype), 0.0, stddev)
+        return _sampling.normal(_parallel.source(rng, workers), as_shape(shape), float_dtype(dtype), 0.0, stddev)
 
     return init
 
 
-def uniform(scale: float = 1e-2, dtype: Any = np.float32) -> Initializer:
-    r""":math:`\mathcal{U}[0, \text{scale})` (JAX's ``uniform``: *not* symmetric about 0)."""
+def uniform(scale: float = 1e-2, dtype: Any = np.float32, *, workers: int | None = None) -> Initializer:
+    r""":math:`\mathcal{U}[0, \text{scale})` (JAX's ``uniform``: *not* symmetric about 0).
+
+    ``workers`` as in :func:`variance_scaling`.
+    """
     scale, default_dtype = finite(scale, "scale"), float_dtype(dtype)
+    workers = _parallel.check_workers(workers)
 
     def init(rng: RNGLike, shape: ShapeLike, dtype: Any = default_dtype) -> np.ndarray:
-        return _sampling.uniform(as_generator(rng), as_shape(shape), float_dtype(dtype), 0.0, scale)
+        return _sampling.uniform(_parallel.source(rng, workers), as_shape(shape), float_dtype(dtype), 0.0, scale)
 
     return init
 

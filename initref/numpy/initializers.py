@@ -8,6 +8,12 @@ the keyword-only ``rng`` (a :class:`numpy.random.Generator`, an int seed, or Non
 directly and scaled in place: there is no float64 temporary and no second full-size buffer
 (float16 is drawn in float32 and rounded).
 
+The initializers that draw i.i.d. elements (all but :func:`orthogonal`, :func:`delta_orthogonal`
+and :func:`sparse`) also take the keyword-only ``workers``: None (default) draws one stream from
+``rng``, exactly as before; an int :math:`k \ge 1` fills fixed-size blocks from per-block Philox
+streams on :math:`k` threads, with a result that depends on the seed but not on :math:`k`
+(see :mod:`initref.numpy._parallel`).
+
 =========================  ==========================================  =======================
 torch.nn.init              initref.numpy                               distribution
 =========================  ==========================================  =======================
@@ -48,7 +54,7 @@ import numpy as np
 from initref._generated import formulas
 from initref.fans import MODES, calculate_fan_in_and_fan_out, conv_fans, fan
 from initref.gains import calculate_gain
-from initref.numpy import _sampling
+from initref.numpy import _parallel, _sampling
 from initref.numpy._args import (
     RNGLike,
     ShapeLike,
@@ -80,12 +86,13 @@ TORCH_MODES: tuple[str, ...] = ("fan_in", "fan_out")
 Array = np.ndarray
 
 
-def _uniform_symmetric(shape: tuple[int, ...], bound: float, rng: RNGLike, dtype: np.dtype) -> Array:
-    return _sampling.uniform(as_generator(rng), shape, dtype, -bound, bound)
+def _uniform_symmetric(shape: tuple[int, ...], bound: float, rng: RNGLike, dtype: np.dtype,
+                       workers: int | None) -> Array:
+    return _sampling.uniform(_parallel.source(rng, workers), shape, dtype, -bound, bound)
 
 
 def uniform(shape: ShapeLike, a: float = 0.0, b: float = 1.0, *, rng: RNGLike = None,
-            dtype: Any = np.float32) -> Array:
+            dtype: Any = np.float32, workers: int | None = None) -> Array:
     r"""Values from :math:`\mathcal{U}[a, b)` (torch's ``uniform_``).
 
     Parameters
@@ -98,20 +105,34 @@ def uniform(shape: ShapeLike, a: float = 0.0, b: float = 1.0, *, rng: RNGLike = 
         A :class:`numpy.random.Generator`, an int seed, or None (fresh entropy).
     dtype
         float16, float32 (default) or float64.
+    workers
+        None (default): one stream, ``rng`` itself (an int seed through
+        ``numpy.random.default_rng``), drawn over the whole array in C order -- the bits
+        ``rng.random(shape, dtype=...)`` gives. An int :math:`k \ge 1`: the array is filled in
+        blocks of :data:`initref.numpy._parallel.BLOCK_SIZE` elements by :math:`k` threads,
+        block :math:`j` from its own Philox stream seeded by
+        ``SeedSequence(entropy=r, spawn_key=(j,))``, :math:`r` the int seed, or 128 bits drawn
+        once from a Generator; the result is the same for every :math:`k` (but not the same as
+        with ``workers=None``). See :mod:`initref.numpy._parallel`.
 
     Returns
     -------
     numpy.ndarray
         A new array of ``shape`` and ``dtype``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a bad argument, named in the message; ``workers`` must be None or an int >= 1.
     """
     low, high = finite(a, "a"), finite(b, "b")
     if low > high:
         raise ValueError(f"a must be <= b; got a={a!r}, b={b!r}")
-    return _sampling.uniform(as_generator(rng), as_shape(shape), float_dtype(dtype), low, high)
+    return _sampling.uniform(_parallel.source(rng, workers), as_shape(shape), float_dtype(dtype), low, high)
 
 
 def normal(shape: ShapeLike, mean: float = 0.0, std: float = 1.0, *, rng: RNGLike = None,
-           dtype: Any = np.float32) -> Array:
+           dtype: Any = np.float32, workers: int | None = None) -> Array:
     r"""Values from :math:`\mathcal{N}(\text{mean}, \text{std}^2)` (torch's ``normal_``).
 
     Parameters
@@ -120,15 +141,16 @@ def normal(shape: ShapeLike, mean: float = 0.0, std: float = 1.0, *, rng: RNGLik
         Shape of the result.
     mean, std
         Mean and standard deviation, :math:`\text{std} \ge 0`.
-    rng, dtype
-        As in :func:`uniform`.
+    rng, dtype, workers
+        As in :func:`uniform` (``workers=None``: the bits of ``rng.standard_normal(shape, dtype=...)``,
+        scaled and shifted in place).
     """
-    return _sampling.normal(as_generator(rng), as_shape(shape), float_dtype(dtype), finite(mean, "mean"),
+    return _sampling.normal(_parallel.source(rng, workers), as_shape(shape), float_dtype(dtype), finite(mean, "mean"),
                             non_negative(std, "std"))
 
 
 def trunc_normal(shape: ShapeLike, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0, *,
-                 rng: RNGLike = None, dtype: Any = np.float32) -> Array:
+                 rng: RNGLike = None, dtype: Any = np.float32, workers: int | None = None) -> Array:
     r""":math:`\mathcal{N}(\text{mean}, \text{std}^2)` conditioned on :math:`a \le x \le b` (torch's ``trunc_normal_``).
 
     The *absolute* convention: ``a`` and ``b`` are in the units of the weights, not in standard
@@ -147,8 +169,8 @@ def trunc_normal(shape: ShapeLike, mean: float = 0.0, std: float = 1.0, a: float
         Mean and standard deviation of the normal *before* truncation, :math:`\text{std} > 0`.
     a, b
         Truncation bounds, :math:`a < b`.
-    rng, dtype
-        As in :func:`uniform`.
+    rng, dtype, workers
+        As in :func:`uniform`; with workers each block inverts the CDF on its own uniform stream.
 
     References
     ----------
@@ -159,12 +181,13 @@ def trunc_normal(shape: ShapeLike, mean: float = 0.0, std: float = 1.0, a: float
     low, high = finite(a, "a"), finite(b, "b")
     if not low < high:
         raise ValueError(f"a must be < b; got a={a!r}, b={b!r}")
-    return _sampling.truncated_normal(as_generator(rng), as_shape(shape), float_dtype(dtype), (low - mu) / sigma,
-                                      (high - mu) / sigma, sigma, mu, clip=(low, high))
+    return _sampling.truncated_normal(_parallel.source(rng, workers), as_shape(shape), float_dtype(dtype),
+                                      (low - mu) / sigma, (high - mu) / sigma, sigma, mu, clip=(low, high))
 
 
 def truncated_normal(shape: ShapeLike, std: float = 1.0, lower: float = -2.0, upper: float = 2.0, *,
-                     convention: str, rng: RNGLike = None, dtype: Any = np.float32) -> Array:
+                     convention: str, rng: RNGLike = None, dtype: Any = np.float32,
+                     workers: int | None = None) -> Array:
     r"""A centred truncated normal under an explicitly named convention.
 
     Four conventions are in use, and mixing them up silently changes the weights' variance.
@@ -200,7 +223,7 @@ def truncated_normal(shape: ShapeLike, std: float = 1.0, lower: float = -2.0, up
         Truncation bounds, :math:`\ell < u`, read as the convention says.
     convention
         One of :data:`TRUNCATION_CONVENTIONS`; required, there is no default.
-    rng, dtype
+    rng, dtype, workers
         As in :func:`uniform`.
 
     References
@@ -210,11 +233,12 @@ def truncated_normal(shape: ShapeLike, std: float = 1.0, lower: float = -2.0, up
     (``InitFnType.mitchell``).
     """
     choice(convention, TRUNCATION_CONVENTIONS, "convention")
+    _parallel.check_workers(workers)
     sigma, low, high = positive(std, "std"), finite(lower, "lower"), finite(upper, "upper")
     if not low < high:
         raise ValueError(f"lower must be < upper; got lower={lower!r}, upper={upper!r}")
     if convention == "absolute":
-        return trunc_normal(shape, 0.0, sigma, low, high, rng=rng, dtype=dtype)
+        return trunc_normal(shape, 0.0, sigma, low, high, rng=rng, dtype=dtype, workers=workers)
     shape = as_shape(shape)
     if convention == "variance_corrected":
         variance = formulas.truncated_normal_variance(low, high)
@@ -224,7 +248,7 @@ def truncated_normal(shape: ShapeLike, std: float = 1.0, lower: float = -2.0, up
         sigma /= math.sqrt(variance)
     elif convention == "width_scaled":
         sigma = formulas.kaiming_std(sigma, calculate_fan_in_and_fan_out(shape)[0]) if math.prod(shape) else sigma
-    return _sampling.truncated_normal(as_generator(rng), shape, float_dtype(dtype), low, high, sigma)
+    return _sampling.truncated_normal(_parallel.source(rng, workers), shape, float_dtype(dtype), low, high, sigma)
 
 
 def constant(shape: ShapeLike, val: Any, *, rng: RNGLike = None, dtype: Any = np.float32) -> Array:
@@ -330,7 +354,8 @@ def _fans_or_empty(shape: tuple[int, ...], groups: int = 1, transposed: bool = F
     return fans if math.prod(shape) else None
 
 
-def xavier_uniform(shape: ShapeLike, gain: float = 1.0, *, rng: RNGLike = None, dtype: Any = np.float32) -> Array:
+def xavier_uniform(shape: ShapeLike, gain: float = 1.0, *, rng: RNGLike = None, dtype: Any = np.float32,
+                   workers: int | None = None) -> Array:
     r"""Glorot/Xavier uniform (torch's ``xavier_uniform_``): :math:`\mathcal{U}(-r, r)`.
 
     .. math:: r = \sqrt{3}\,\sigma, \qquad \sigma = g\sqrt{\frac{2}{n_\text{in} + n_\text{out}}}
@@ -341,7 +366,7 @@ def xavier_uniform(shape: ShapeLike, gain: float = 1.0, *, rng: RNGLike = None, 
         ``(out, in, *kernel)``, at least 2-D; fans by torch's rule.
     gain
         :math:`g \ge 0`, e.g. :func:`initref.gains.calculate_gain`.
-    rng, dtype
+    rng, dtype, workers
         As in :func:`uniform`.
 
     References
@@ -352,10 +377,11 @@ def xavier_uniform(shape: ShapeLike, gain: float = 1.0, *, rng: RNGLike = None, 
     shape, gain, dtype = as_shape(shape), non_negative(gain, "gain"), float_dtype(dtype)
     fans = _fans_or_empty(shape)
     bound = formulas.uniform_bound_from_std(formulas.xavier_std(gain, *fans)) if fans else 0.0
-    return _uniform_symmetric(shape, bound, rng, dtype)
+    return _uniform_symmetric(shape, bound, rng, dtype, workers)
 
 
-def xavier_normal(shape: ShapeLike, gain: float = 1.0, *, rng: RNGLike = None, dtype: Any = np.float32) -> Array:
+def xavier_normal(shape: ShapeLike, gain: float = 1.0, *, rng: RNGLike = None, dtype: Any = np.float32,
+                  workers: int | None = None) -> Array:
     r"""Glorot/Xavier normal (torch's ``xavier_normal_``): :math:`\mathcal{N}(0, \sigma^2)`.
 
     .. math:: \sigma = g\sqrt{\frac{2}{n_\text{in} + n_\text{out}}}
@@ -369,7 +395,7 @@ def xavier_normal(shape: ShapeLike, gain: float = 1.0, *, rng: RNGLike = None, d
     shape, gain, dtype = as_shape(shape), non_negative(gain, "gain"), float_dtype(dtype)
     fans = _fans_or_empty(shape)
     std = formulas.xavier_std(gain, *fans) if fans else 0.0
-    return _sampling.normal(as_generator(rng), shape, dtype, 0.0, std)
+    return _sampling.normal(_parallel.source(rng, workers), shape, dtype, 0.0, std)
 
 
 def _kaiming_std(shape: tuple[int, ...], a: float, mode: str, nonlinearity: str) -> float:
@@ -381,7 +407,7 @@ def _kaiming_std(shape: tuple[int, ...], a: float, mode: str, nonlinearity: str)
 
 
 def kaiming_uniform(shape: ShapeLike, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", *,
-                    rng: RNGLike = None, dtype: Any = np.float32) -> Array:
+                    rng: RNGLike = None, dtype: Any = np.float32, workers: int | None = None) -> Array:
     r"""Kaiming/He uniform (torch's ``kaiming_uniform_``): :math:`\mathcal{U}(-r, r)`.
 
     .. math:: r = \sqrt{3}\,\frac{g}{\sqrt{n}}
@@ -398,7 +424,7 @@ def kaiming_uniform(shape: ShapeLike, a: float = 0, mode: str = "fan_in", nonlin
         ``"fan_in"`` (preserves the forward variance) or ``"fan_out"`` (the backward one).
     nonlinearity
         A name :func:`initref.gains.calculate_gain` accepts.
-    rng, dtype
+    rng, dtype, workers
         As in :func:`uniform`.
 
     References
@@ -407,11 +433,11 @@ def kaiming_uniform(shape: ShapeLike, a: float = 0, mode: str = "fan_in", nonlin
     """
     shape, dtype = as_shape(shape), float_dtype(dtype)
     bound = formulas.uniform_bound_from_std(_kaiming_std(shape, a, mode, nonlinearity))
-    return _uniform_symmetric(shape, bound, rng, dtype)
+    return _uniform_symmetric(shape, bound, rng, dtype, workers)
 
 
 def kaiming_normal(shape: ShapeLike, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", *,
-                   rng: RNGLike = None, dtype: Any = np.float32) -> Array:
+                   rng: RNGLike = None, dtype: Any = np.float32, workers: int | None = None) -> Array:
     r"""Kaiming/He normal (torch's ``kaiming_normal_``): :math:`\mathcal{N}(0, g^2/n)`.
 
     Parameters as in :func:`kaiming_uniform`.
@@ -421,11 +447,12 @@ def kaiming_normal(shape: ShapeLike, a: float = 0, mode: str = "fan_in", nonline
     He, Zhang, Ren & Sun (2015), Delving Deep into Rectifiers, ICCV, eqs. 10 and 14.
     """
     shape, dtype = as_shape(shape), float_dtype(dtype)
-    return _sampling.normal(as_generator(rng), shape, dtype, 0.0, _kaiming_std(shape, a, mode, nonlinearity))
+    std = _kaiming_std(shape, a, mode, nonlinearity)
+    return _sampling.normal(_parallel.source(rng, workers), shape, dtype, 0.0, std)
 
 
 def lecun_uniform(shape: ShapeLike, *, rng: RNGLike = None, dtype: Any = np.float32, groups: int = 1,
-                  transposed: bool = False, stride: int | Sequence[int] = 1) -> Array:
+                  transposed: bool = False, stride: int | Sequence[int] = 1, workers: int | None = None) -> Array:
     r"""LeCun uniform: :math:`\mathcal{U}(-r, r)`, :math:`r = \sqrt{3/n_\text{in}}` (variance :math:`1/n_\text{in}`).
 
     Torch layout and fan rule, like :func:`kaiming_uniform` with gain 1. (JAX's factory
@@ -435,7 +462,7 @@ def lecun_uniform(shape: ShapeLike, *, rng: RNGLike = None, dtype: Any = np.floa
     ----------
     shape
         ``(out, in, *kernel)``, at least 2-D.
-    rng, dtype
+    rng, dtype, workers
         As in :func:`uniform`.
     groups, transposed, stride
         Keyword-only: the convolution's groups, whether it is transposed, and its stride, for the
@@ -448,11 +475,11 @@ def lecun_uniform(shape: ShapeLike, *, rng: RNGLike = None, dtype: Any = np.floa
     shape, dtype = as_shape(shape), float_dtype(dtype)
     fans = _fans_or_empty(shape, groups, transposed, stride)
     bound = formulas.uniform_bound_from_std(formulas.lecun_std(fans[0])) if fans else 0.0
-    return _uniform_symmetric(shape, bound, rng, dtype)
+    return _uniform_symmetric(shape, bound, rng, dtype, workers)
 
 
 def lecun_normal(shape: ShapeLike, *, rng: RNGLike = None, dtype: Any = np.float32, groups: int = 1,
-                 transposed: bool = False, stride: int | Sequence[int] = 1) -> Array:
+                 transposed: bool = False, stride: int | Sequence[int] = 1, workers: int | None = None) -> Array:
     r"""LeCun normal: :math:`\mathcal{N}(0, 1/n_\text{in})`, an untruncated normal.
 
     Torch layout and fan rule, like :func:`kaiming_normal` with gain 1. Note JAX's
@@ -466,13 +493,13 @@ def lecun_normal(shape: ShapeLike, *, rng: RNGLike = None, dtype: Any = np.float
     shape, dtype = as_shape(shape), float_dtype(dtype)
     fans = _fans_or_empty(shape, groups, transposed, stride)
     std = formulas.lecun_std(fans[0]) if fans else 0.0
-    return _sampling.normal(as_generator(rng), shape, dtype, 0.0, std)
+    return _sampling.normal(_parallel.source(rng, workers), shape, dtype, 0.0, std)
 
 
 def variance_scaling(shape: ShapeLike, scale: float = 1.0, mode: str = "fan_in",
                      distribution: str = "truncated_normal", *, rng: RNGLike = None,
                      dtype: Any = np.float32, groups: int = 1, transposed: bool = False,
-                     stride: int | Sequence[int] = 1) -> Array:
+                     stride: int | Sequence[int] = 1, workers: int | None = None) -> Array:
     r"""Variance scaling in torch's layout: :math:`\operatorname{Var}(w) = s/n`.
 
     ``"truncated_normal"`` is variance-corrected: :math:`z \sim \mathcal{N}(0,1)` truncated to
@@ -490,7 +517,7 @@ def variance_scaling(shape: ShapeLike, scale: float = 1.0, mode: str = "fan_in",
         ``"fan_in"``, ``"fan_out"``, ``"fan_avg"`` (arithmetic mean) or ``"fan_geo_avg"`` (geometric).
     distribution
         ``"truncated_normal"``, ``"normal"`` or ``"uniform"``.
-    rng, dtype
+    rng, dtype, workers
         As in :func:`uniform`.
     groups, transposed, stride
         Keyword-only: the convolution's groups, whether it is transposed, and its stride, for the
@@ -505,9 +532,11 @@ def variance_scaling(shape: ShapeLike, scale: float = 1.0, mode: str = "fan_in",
     distribution = choice(distribution, DISTRIBUTIONS, "distribution")
     shape, dtype = as_shape(shape), float_dtype(dtype)
     fans = _fans_or_empty(shape, groups, transposed, stride)
+    _parallel.check_workers(workers)
     if fans is None:
         return np.empty(shape, dtype=dtype)
-    return _sampling.variance_scaling(as_generator(rng), shape, dtype, scale, fan(*fans, mode), distribution)
+    source = _parallel.source(rng, workers)
+    return _sampling.variance_scaling(source, shape, dtype, scale, fan(*fans, mode), distribution)
 
 
 def orthogonal(shape: ShapeLike, gain: float = 1.0, *, rng: RNGLike = None, dtype: Any = np.float32) -> Array:
