@@ -225,3 +225,98 @@ def test_table_and_errors():
     other = apply_init(copy.deepcopy(seeded(PreLN)), "gpt2", **GPT2)
     with pytest.raises(ValueError, match="which the model does not have"):
         checklist(model, other)
+
+
+# ----------------------------------------------------------------------------- truncated and orthogonal draws
+
+
+@pytest.mark.parametrize(("sigma", "a", "b"), [(0.02, -2.0, 2.0), (1.0, -2.0, 2.0), (1.0, -1.0, 1.0)],
+                         ids=["timm-absolute-bounds", "two-sigma", "one-sigma"])
+def test_the_truncated_normal_variance_interval_has_its_stated_false_alarm_rate(sigma, a, b):
+    """s^2/std^2 of 1024 draws from torch's trunc_normal_, 2000 times, against the interval at p = 0.02.
+
+    The wrong spreads are caught on both sides: the uniform's 4/(5n) (what non-normal draws got
+    before) rejects about 14% (timm) and 7.5% (two-sigma); the normal's 2/n rejects about 0.07%
+    at one sigma.
+    """
+    from initref.torch.checklist import _variance_interval
+    from initref.torch.recipes.draws import _trunc_normal
+
+    draw = _trunc_normal(sigma, a, b)
+    n, runs, p = 1024, 2000, 0.02
+    values = torch.empty(runs, n, dtype=torch.float64)
+    torch.nn.init.trunc_normal_(values, 0.0, sigma, a, b, generator=gen(7))
+    low, high = _variance_interval(draw, n, p)
+    ratio = values.var(dim=1) / draw.std**2
+    alarms = int(((ratio < low) | (ratio > high)).sum())
+    # Binomial(runs, p): two-sided normal interval at p_fail = 1e-6 (about 40 ± 31).
+    assert abs(alarms - runs * p) <= Z_FAIL * (runs * p * (1 - p)) ** 0.5, alarms
+
+
+def orthogonal_report(layer, gain=1.0):
+    from initref.torch.recipes import InitReport, Touched
+    from initref.torch.recipes.draws import Draw
+
+    rows, cols = layer.weight.shape
+    draw = Draw(f"orthogonal_(gain={gain})", "orthogonal", gain / max(rows, cols) ** 0.5)
+    return InitReport("custom", "", {}, (Touched("weight", "Linear", "weight", draw),), ("bias",))
+
+
+@pytest.mark.parametrize("shape", [(32, 64), (64, 32)], ids=["wide", "tall"])
+def test_an_orthogonal_draw_is_checked_for_orthogonality_not_elementwise(shape):
+    layer = seeded(lambda: nn.Linear(shape[1], shape[0]))
+    torch.nn.init.orthogonal_(layer.weight, gain=2.0, generator=gen())
+    report = orthogonal_report(layer, gain=2.0)
+    result = checklist(layer, report)
+    assert not result.findings and result.tests == 0  # no mean or std test on a non-i.i.d. draw
+    with torch.no_grad():
+        layer.weight.mul_(1.01)  # gain 2.02: G / g^2 - I = 0.02 on the diagonal, rounding allows about 1e-3
+    assert ("weight", "not_orthogonal", "error") in findings(checklist(layer, report))
+    with torch.no_grad():
+        layer.weight.div_(1.01)
+        layer.weight[0, 0] += 0.05
+    assert ("weight", "not_orthogonal", "error") in findings(checklist(layer, report))
+
+
+# ----------------------------------------------------------------------------- the batch as second argument
+
+
+def test_the_second_argument_is_a_recipe_or_a_batch():
+    model = seeded(lambda: nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 2)))
+    with torch.no_grad():
+        model[0].weight.zero_()
+        model[0].bias.zero_()  # relu'(0) = 0: no gradient reaches model[0], none leaves the zero activations
+    x = torch.randn(16, 8, generator=gen(1))
+    forms = {"tensor": x, "tuple": (x,), "list": [x], "callable": lambda: x, "mapping": {"input": x}}
+    expected = findings(checklist(model, sample_input=x, generator=gen(2)))
+    assert {("0.weight", "all_zero", "error"), ("2.weight", "no_gradient", "warning")} <= expected
+    assert ("0.weight", "all_zero", "warning") in findings(checklist(model))  # without a batch: only a warning
+    for form, batch in forms.items():
+        assert findings(checklist(model, batch, generator=gen(2))) == expected, form
+    assert findings(checklist(model, x, recipe="torch_default", generator=gen(2))) >= expected
+    assert checklist(model, "torch_default").recipe == "torch_default"  # a recipe name in second place
+    with pytest.raises(TypeError, match="both as its second positional argument and as sample_input="):
+        checklist(model, x, sample_input=x)
+    with pytest.raises(TypeError, match="both as its second positional argument and as recipe="):
+        checklist(model, "kaiming", recipe="kaiming")
+    with pytest.raises(TypeError, match="second argument must be a batch .* got int"):
+        checklist(model, 3)
+    with pytest.raises(TypeError, match="must return a tensor"):
+        checklist(model, lambda: None)
+
+
+def test_a_failing_batch_leaves_the_model_as_it_was():
+    model = seeded(lambda: nn.Sequential(nn.Linear(8, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 2))).train()
+    marker = torch.full_like(model[0].weight, 7.0)
+    model[0].weight.grad = marker
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+
+    def broken():
+        raise RuntimeError("no data")
+
+    with pytest.raises(RuntimeError, match="no data"):
+        checklist(model, broken)
+    with pytest.raises(RuntimeError):  # mat1 and mat2 shapes cannot be multiplied
+        checklist(model, torch.randn(4, 9))
+    assert model[0].weight.grad is marker and all(p.grad is None for p in list(model.parameters())[1:])
+    assert all(torch.equal(v, state[k]) for k, v in model.state_dict().items())

@@ -1,4 +1,4 @@
-r"""A checklist of suspicious parameters: ``checklist(model, recipe=None)``.
+r"""A checklist of suspicious parameters: ``checklist(model, batch=None, recipe=None)``.
 
 Checks, per parameter:
 
@@ -20,10 +20,14 @@ Checks, per parameter:
 Statistical thresholds come from a stated false-alarm probability ``p_false_alarm`` for the
 whole model (Bonferroni: split evenly over the tests made). For normal draws the sample variance
 is tested with its exact distribution, :math:`(n-1)s^2/\sigma^2 \sim \chi^2_{n-1}`; for uniform
-draws with the normal approximation :math:`\operatorname{Var}(m_2) = \tfrac{4}{5}\sigma^4/n`, and
-without a recipe with the sample fourth moment, :math:`\operatorname{Var}(s^2) \approx
-(m_4 - s^4)/n` (derivation ``sampling-spread``). The sample mean is tested against
-:math:`\sigma/\sqrt{n}`.
+and truncated-normal draws with the normal approximation :math:`\operatorname{Var}(s^2/\sigma^2)
+\approx (\mu_4/\sigma^4 - 1)/n` from the distribution's fourth central moment (uniform:
+:math:`\tfrac{4}{5n}`, derivation ``sampling-spread``; truncated normal: from its bounds
+:math:`\alpha, \beta` in units of ``sigma``), and without a recipe with the sample fourth moment,
+:math:`\operatorname{Var}(s^2) \approx (m_4 - s^4)/n`. The sample mean is tested against
+:math:`\sigma/\sqrt{n}`. A truncated normal's values must lie in :math:`[a, b]`; an orthogonal
+draw is not i.i.d., so instead of elementwise tests its Gram matrix is compared with
+:math:`g^2 I`.
 """
 
 from __future__ import annotations
@@ -40,8 +44,9 @@ from torch.nn.modules.conv import _ConvNd
 
 from initref._generated import formulas
 from initref.fans import calculate_fan_in_and_fan_out, conv_fans
-from initref.torch.diagnostics import _Printable, kept_state, one_pass
+from initref.torch.diagnostics import _is_batch_factory, _Printable, kept_state, one_pass
 from initref.torch.recipes import InitReport, Recipe, Touched, _is_norm, plan_init
+from initref.torch.recipes.draws import Draw
 
 __all__ = ["Checklist", "Finding", "checklist"]
 
@@ -58,7 +63,7 @@ class Finding:
         Qualified parameter name (``[start:stop]`` for a block of rows).
     check
         ``"nan_inf"``, ``"not_constant"``, ``"mean"``, ``"std_too_small"``, ``"std_too_large"``,
-        ``"outside_support"``, ``"constant"``, ``"duplicate_rows"``, ``"copy"``, ``"all_zero"``,
+        ``"outside_support"``, ``"not_orthogonal"``, ``"constant"``, ``"duplicate_rows"``, ``"copy"``, ``"all_zero"``,
         ``"no_gradient"``.
     severity
         ``"error"`` (will break or misrepresent training), ``"warning"`` (probably unintended) or
@@ -194,13 +199,46 @@ def _mean_test(label: str, sample: _Sample, mean: float, std: float, severity: s
     return test
 
 
-def _variance_interval(distribution: str, n: int, p_each: float) -> tuple[float, float]:
-    """Interval for s^2 / sigma^2 of n draws: exact chi-square for the normal, CLT for the uniform."""
-    if distribution == "normal":
+def _truncated_kurtosis(draw: Draw) -> float:
+    r""":math:`\mu_4/\sigma^4` of ``draw``'s truncated normal (``sigma``, ``a``, ``b``: absolute bounds).
+
+    With :math:`\alpha = (a - \mu)/\sigma`, :math:`\beta = (b - \mu)/\sigma`, from SciPy's
+    ``truncnorm(alpha, beta)`` (excess kurtosis plus 3); 3 in the limit of wide bounds (timm's
+    ``trunc_normal_(std=0.02, a=-2, b=2)``: :math:`\beta = 100`), 9/5 in the limit of narrow ones.
+    """
+    from scipy.stats import truncnorm
+
+    if draw.sigma is None or draw.a is None or draw.b is None:
+        raise ValueError(f"a trunc_normal draw needs sigma, a and b; got {draw!r}")
+    alpha, beta = (draw.a - draw.mean) / draw.sigma, (draw.b - draw.mean) / draw.sigma
+    return float(truncnorm(alpha, beta).stats(moments="k")) + 3.0
+
+
+def _relative_variance(draw: Draw, n: int) -> float:
+    r""":math:`\operatorname{Var}(s^2/\sigma^2) \approx (\mu_4/\sigma^4 - 1)/n` of ``n`` i.i.d. draws.
+
+    The uniform's :math:`\tfrac{4}{5n}` is generated (derivation ``sampling-spread``); the
+    truncated normal's kurtosis is :func:`_truncated_kurtosis`.
+    """
+    if draw.distribution == "uniform":
+        return formulas.uniform_second_moment_relative_variance(n)
+    if draw.distribution == "trunc_normal":
+        return (_truncated_kurtosis(draw) - 1.0) / n
+    raise ValueError(f"no sampling spread of s^2 for distribution {draw.distribution!r}")
+
+
+def _variance_interval(draw: Draw, n: int, p_each: float) -> tuple[float, float]:
+    r"""Interval for :math:`s^2/\sigma^2` of ``n`` i.i.d. draws of ``draw`` at false-alarm probability ``p_each``.
+
+    Normal: exact, :math:`(n-1)s^2/\sigma^2 \sim \chi^2_{n-1}`. Uniform and truncated normal: the
+    normal approximation :math:`1 \pm z\sqrt{(\mu_4/\sigma^4 - 1)/n}` (Cramér 1946, sec. 27.4),
+    asymptotic in ``n``.
+    """
+    if draw.distribution == "normal":
         from scipy.stats import chi2
 
         return float(chi2.ppf(p_each / 2, n - 1)) / (n - 1), float(chi2.isf(p_each / 2, n - 1)) / (n - 1)
-    half = _z(p_each) * math.sqrt(formulas.uniform_second_moment_relative_variance(n))
+    half = _z(p_each) * math.sqrt(_relative_variance(draw, n))
     return 1 - half, 1 + half
 
 
@@ -210,14 +248,14 @@ def _std_message(sample: _Sample, std: float) -> tuple[str, str]:
     return check, f"std {sample.std:.4g} is {ratio:.3g}× the expected {std:.4g} (n = {sample.n})"
 
 
-def _std_test(label: str, sample: _Sample, distribution: str, std: float) -> _Test:
+def _std_test(label: str, sample: _Sample, draw: Draw) -> _Test:
     def test(p_each: float) -> Finding | None:
-        low, high = _variance_interval(distribution, sample.n, p_each)
-        if low <= sample.var / std**2 <= high:
+        low, high = _variance_interval(draw, sample.n, p_each)
+        if low <= sample.var / draw.std**2 <= high:
             return None
-        check, message = _std_message(sample, std)
-        return Finding(label, check, "error", message + f", outside the sampling interval of a {distribution} draw",
-                       sample.std, std)
+        check, message = _std_message(sample, draw.std)
+        return Finding(label, check, "error", message + f", outside the sampling interval of a {draw.distribution} "
+                       "draw", sample.std, draw.std)
     return test
 
 
@@ -265,16 +303,50 @@ def _check_expected(touched: Touched, param: Tensor, tests: _Tests, findings: li
                                     f"differ from the expected constant {draw.mean:g} ({draw.initializer})",
                                     None, draw.mean))
         return
-    if draw.bound is not None:
-        outside = (values - draw.mean).abs() > draw.bound
-        if bool(outside.any()):
-            findings.append(Finding(label, "outside_support", "error", f"{int(outside.sum())} values outside "
-                                    f"±{draw.bound:.4g} of {draw.initializer}", None, draw.bound))
+    _support(label, draw, values, findings)
+    if draw.distribution == "orthogonal":  # not i.i.d.: no elementwise mean or std test
+        _orthogonality(label, draw, values, findings)
+        return
     sample = _Sample.of(values)
     if sample.n < 2:
         return
     tests.add(_mean_test(label, sample, draw.mean, draw.std, "error"))
-    tests.add(_std_test(label, sample, draw.distribution, draw.std))
+    tests.add(_std_test(label, sample, draw))
+
+
+def _support(label: str, draw: Draw, values: Tensor, findings: list[Finding]) -> None:
+    r"""Values outside a uniform's :math:`\text{mean} \pm \text{bound}` or a truncated normal's :math:`[a, b]`."""
+    if draw.bound is not None:
+        outside, where = (values - draw.mean).abs() > draw.bound, f"±{draw.bound:.4g}"
+    elif draw.a is not None and draw.b is not None:
+        outside, where = (values < draw.a) | (values > draw.b), f"[{draw.a:.4g}, {draw.b:.4g}]"
+    else:
+        return
+    if bool(outside.any()):
+        findings.append(Finding(label, "outside_support", "error", f"{int(outside.sum())} values outside {where} "
+                                f"of {draw.initializer}", None, draw.bound if draw.bound is not None else draw.b))
+
+
+def _orthogonality(label: str, draw: Draw, values: Tensor, findings: list[Finding]) -> None:
+    r"""A (semi-)orthogonal draw: :math:`WW^\top = g^2 I` (or :math:`W^\top W`, the smaller side) with
+    :math:`g^2 = \text{std}^2 \max(r, c)` for ``values`` flattened to :math:`r \times c` as
+    ``orthogonal_`` does.
+
+    Exact up to rounding: the allowance is :math:`10^3\,\varepsilon\sqrt{\max(r, c)}` per entry of
+    :math:`G/g^2 - I` (:math:`\varepsilon` the dtype's machine epsilon), not a sampling interval.
+    """
+    if values.dim() < 2 or values.numel() == 0 or not values.is_floating_point():
+        return
+    matrix = values.reshape(values.shape[0], -1).double()
+    rows, cols = matrix.shape
+    gram = matrix @ matrix.T if rows <= cols else matrix.T @ matrix
+    scale = draw.std**2 * max(rows, cols)
+    deviation = float((gram / scale - torch.eye(gram.shape[0], dtype=gram.dtype, device=gram.device)).abs().max())
+    allowance = 1e3 * torch.finfo(values.dtype).eps * math.sqrt(max(rows, cols))
+    if deviation > allowance:
+        findings.append(Finding(label, "not_orthogonal", "error", f"W W^T / g^2 differs from the identity by up to "
+                                f"{deviation:.3g} (rounding allows {allowance:.2g}; g = std·sqrt({max(rows, cols)}) = "
+                                f"{math.sqrt(scale):.4g})", deviation, 0.0))
 
 
 def _fan_in(module: nn.Module, param: Tensor) -> float | None:
@@ -363,23 +435,56 @@ def _copies(owners: dict[int, tuple[str, nn.Module]], params: Mapping[int, Tenso
             seen[key] = name
 
 
-def checklist(model: nn.Module, recipe: str | Recipe | InitReport | None = None, *, sample_input: object = None,
-              loss_fn: Callable[[Any], Tensor] | None = None, p_false_alarm: float = 1e-6,
-              band: tuple[float, float] = (0.1, 10.0), generator: torch.Generator | None = None,
-              **options: Any) -> Checklist:
+_Expectation = str | Recipe | InitReport
+
+
+def _split_positional(batch: object, recipe: object, sample_input: object) -> tuple[object, object]:
+    """``(recipe, sample_input)`` from the second positional argument and the keywords."""
+    if batch is None:
+        return recipe, sample_input
+    if isinstance(batch, (str, Recipe, InitReport)):
+        if recipe is not None:
+            raise TypeError("checklist got a recipe both as its second positional argument and as recipe=; pass it "
+                            "once")
+        return batch, sample_input
+    if isinstance(batch, (Tensor, tuple, list, Mapping)) or _is_batch_factory(batch):
+        if sample_input is not None:
+            raise TypeError("checklist got a batch both as its second positional argument and as sample_input=; "
+                            "pass it once")
+        return recipe, batch
+    raise TypeError("checklist's second argument must be a batch (a tensor, a tuple/list of positional arguments, "
+                    "a mapping of keyword arguments or a zero-argument callable returning one) or a recipe (a name, "
+                    f"a Recipe or an InitReport); got {type(batch).__name__}")
+
+
+def checklist(model: nn.Module, batch: object = None, /, *, recipe: _Expectation | None = None,
+              sample_input: object = None, loss_fn: Callable[[Any], Tensor] | None = None,
+              p_false_alarm: float = 1e-6, band: tuple[float, float] = (0.1, 10.0),
+              generator: torch.Generator | None = None, **options: Any) -> Checklist:
     r"""Check a model's parameters for initialization faults.
+
+    ``checklist(model, batch, recipe="gpt2")`` checks against a recipe and, with one forward and
+    backward pass on ``batch``, whether every parameter receives a gradient;
+    ``checklist(model, "gpt2")`` (a recipe in the second place) and ``checklist(model)`` check the
+    values alone.
 
     Parameters
     ----------
     model
         The model to check; it is not modified.
+    batch
+        Positional only. The batch for one forward/backward pass, in any form ``sample_input``
+        takes; a recipe name, :class:`Recipe` or :class:`InitReport` here is taken as ``recipe``.
     recipe
         What the parameters should look like: a recipe name or :class:`Recipe` (with its
         ``**options``, as for :func:`initref.torch.apply_init`), or the :class:`InitReport`
         ``apply_init`` returned. ``None``: only the recipe-free checks.
     sample_input
-        Optional input for one forward/backward pass; all-zero weights are then judged by
-        whether they receive a gradient, and parameters that receive none are reported.
+        The batch by keyword (give it once, here or as ``batch``): a tensor (``model(x)``), a
+        tuple/list of positional arguments, a mapping of keyword arguments (``{"input_ids": ids}``
+        for a Hugging Face model) or a zero-argument callable returning one of these (called
+        once). With a batch, all-zero weights are judged by whether they receive a gradient, and
+        parameters that receive none are reported.
     loss_fn
         ``loss_fn(output) -> scalar`` for that pass; ``None`` propagates a standard-normal cotangent.
     p_false_alarm
@@ -405,6 +510,13 @@ def checklist(model: nn.Module, recipe: str | Recipe | InitReport | None = None,
     ------
     ValueError
         For ``p_false_alarm`` outside (0, 1) or a band that is not ``0 < low < high``.
+    TypeError
+        For a ``model`` that is not an ``nn.Module``; a second argument that is neither a batch nor
+        a recipe; a batch given both as ``batch`` and as ``sample_input``, or a recipe both as
+        ``batch`` and as ``recipe``; options without a recipe.
+    Exception
+        Whatever the model raises on the batch (a wrong keyword, a wrong shape), or a callable
+        batch raises, with a note naming the batch's form; the model is left as it was.
 
     References
     ----------
@@ -418,7 +530,8 @@ def checklist(model: nn.Module, recipe: str | Recipe | InitReport | None = None,
         raise ValueError(f"p_false_alarm must be in (0, 1); got {p_false_alarm!r}")
     if len(band) != 2 or not 0 < band[0] < band[1]:
         raise ValueError(f"band must be (low, high) with 0 < low < high; got {band!r}")
-    report = _resolve_expectation(model, recipe, options)
+    expectation, sample_input = _split_positional(batch, recipe, sample_input)
+    report = _resolve_expectation(model, expectation, options)
     owners = _owners(model)
     params = {id(p): p for p in model.parameters()}
     expected: dict[int, list[Touched]] = {}

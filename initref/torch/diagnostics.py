@@ -16,6 +16,7 @@ statistics) are put back.
 from __future__ import annotations
 
 import io
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -160,9 +161,13 @@ def _fmt(value: float | None) -> str:
 
 
 def _first_tensor(output: object) -> Tensor | None:
-    """The output tensor of a module: itself, or the first tensor of a tuple/list (attention)."""
+    """The output tensor of a module or model: itself, the first tensor of a tuple/list (attention),
+    or the first tensor value of a mapping (a Hugging Face ``ModelOutput``: ``logits`` or
+    ``last_hidden_state`` when no loss was asked for)."""
     if isinstance(output, Tensor):
         return output
+    if isinstance(output, Mapping):
+        output = list(output.values())
     if isinstance(output, (tuple, list)):
         return next((o for o in output if isinstance(o, Tensor)), None)
     return None
@@ -252,12 +257,48 @@ class _Recorder:
 # ----------------------------------------------------------------------------- shared with initref.torch.checklist
 
 
+def _is_batch_factory(sample_input: object) -> bool:
+    """A zero-argument callable standing for its batch (a module is a model, not a batch)."""
+    return callable(sample_input) and not isinstance(sample_input, (Tensor, nn.Module))
+
+
+def _batch(sample_input: object) -> object:
+    """``sample_input``, or what it returns when it is a zero-argument callable (called once)."""
+    if not _is_batch_factory(sample_input):
+        return sample_input
+    batch = sample_input()  # type: ignore[operator]
+    if _is_batch_factory(batch) or batch is None:
+        raise TypeError("sample_input, a callable, must return a tensor, a tuple/list of positional arguments or "
+                        f"a mapping of keyword arguments; got {type(batch).__name__}")
+    return batch
+
+
 def _call(model: nn.Module, sample_input: object) -> object:
-    if isinstance(sample_input, Mapping):
-        return model(**sample_input)
-    if isinstance(sample_input, (tuple, list)):
-        return model(*sample_input)
-    return model(sample_input)
+    """``model`` applied to a batch: ``model(x)``, ``model(*args)`` or ``model(**kwargs)``.
+
+    A callable ``sample_input`` is called first (inside the caller's :func:`kept_state`, so an
+    exception it raises leaves the model as it was). An exception of the forward pass gets a note
+    naming the batch's form (Python 3.11 and later).
+    """
+    batch = _batch(sample_input)
+    try:
+        if isinstance(batch, Mapping):
+            return model(**batch)
+        if isinstance(batch, (tuple, list)):
+            return model(*batch)
+        return model(batch)
+    except Exception as error:
+        if sys.version_info >= (3, 11):  # add_note is new in 3.11
+            error.add_note(f"initref: raised by the model called on sample_input as {_form(batch)}")
+        raise
+
+
+def _form(batch: object) -> str:
+    if isinstance(batch, Mapping):
+        return "keyword arguments " + ", ".join(map(str, batch))
+    if isinstance(batch, (tuple, list)):
+        return f"{len(batch)} positional arguments"
+    return f"one {type(batch).__name__} argument"
 
 
 def _backward(output: object, loss_fn: Callable[[Any], Tensor] | None,
@@ -359,7 +400,12 @@ def diagnose(model: nn.Module, sample_input: object, loss_fn: Callable[[Any], Te
     model
         The model. Call ``model.eval()`` first to leave out dropout.
     sample_input
-        A tensor, a tuple/list of positional arguments, or a mapping of keyword arguments.
+        The batch: a tensor (``model(x)``), a tuple/list of positional arguments
+        (``model(*args)``), a mapping of keyword arguments (``model(**kwargs)``, e.g.
+        ``{"input_ids": ids}`` for a Hugging Face model), or a zero-argument callable returning
+        one of these (called once). The backward pass starts from the output tensor, the first
+        tensor of a tuple, or the first tensor value of a mapping (a ``ModelOutput``'s
+        ``logits``).
     loss_fn
         ``loss_fn(output) -> scalar tensor``; ``None`` for a random cotangent.
     backward
@@ -386,8 +432,11 @@ def diagnose(model: nn.Module, sample_input: object, loss_fn: Callable[[Any], Te
     ValueError
         For a ``modules`` name the model does not have, or a non-scalar loss.
     TypeError
-        For a ``model`` that is not an ``nn.Module`` or a ``batch_dim`` that is not an int or a
-        tuple of ints.
+        For a ``model`` that is not an ``nn.Module``, a ``batch_dim`` that is not an int or a
+        tuple of ints, or a callable ``sample_input`` that returns ``None`` or another callable.
+    Exception
+        Whatever the model (or a callable ``sample_input``) raises on the batch, with a note
+        naming the batch's form; the model's ``.grad`` and buffers are left as they were.
 
     References
     ----------
