@@ -29,6 +29,20 @@ from derivations.generated_header import header
 GENERATED_DIR = Path(__file__).resolve().parent.parent / "initref" / "_generated"
 
 
+class _SciPyPrinter(SciPyPrinter):
+    """SymPy's SciPyPrinter, with ``erfinv`` (which it does not print) as ``scipy.special.erfinv``."""
+
+    def _print_erfinv(self, expr: sp.Function) -> str:
+        return f"scipy.special.erfinv({self._print(expr.args[0])})"
+
+
+class _TorchPrinter(TorchPrinter):
+    """SymPy's TorchPrinter, with ``erfinv`` (which it does not print) as ``torch.erfinv``."""
+
+    def _print_erfinv(self, expr: sp.Function) -> str:
+        return f"torch.erfinv({self._print(expr.args[0])})"
+
+
 @dataclass(frozen=True)
 class Target:
     """A code target: its printer, its import line and the type names of its signatures."""
@@ -38,16 +52,18 @@ class Target:
     value_type: str
     description: str
     numeric_constants: bool = False  # evaluate sqrt(2), pi, ... to 17 digits (array printers need it)
+    arg_type: str | None = None  # the arguments' type, when wider than value_type (a torch formula takes floats too)
 
 
 TARGETS: dict[str, Target] = {
     "math": Target(lambda: PythonCodePrinter({"fully_qualified_modules": True}), "import math",
                    "float", "Scalar formulas (Python floats, the ``math`` module)."),
-    "numpy": Target(lambda: SciPyPrinter({"fully_qualified_modules": True}),
+    "numpy": Target(lambda: _SciPyPrinter({"fully_qualified_modules": True}),
                     "import numpy\nimport scipy.special\nfrom numpy.typing import ArrayLike", "ArrayLike",
                     "Array formulas for NumPy (``scipy.special`` for special functions).", True),
-    "torch": Target(lambda: TorchPrinter({"fully_qualified_modules": True}), "import torch", "torch.Tensor",
-                    "Array formulas for torch tensors (device and dtype follow the inputs).", True),
+    "torch": Target(lambda: _TorchPrinter({"fully_qualified_modules": True}), "import torch", "torch.Tensor",
+                    "Array formulas for torch tensors (device and dtype follow the inputs).", True,
+                    "torch.Tensor | float"),
 }
 
 
@@ -63,7 +79,7 @@ def render_export(export: Export, derivation: Derivation, target: Target) -> str
     source = f"{export.doc}\n\n    Derivation ``{derivation.slug}``: {derivation.reference}"
     if not export.args:
         return f"{export.name}: float = {code}\n\"\"\"{export.doc} Derivation ``{derivation.slug}``.\"\"\"\n"
-    typed = ", ".join(f"{a.name}: {target.value_type}" for a in export.args)
+    typed = ", ".join(f"{a.name}: {target.arg_type or target.value_type}" for a in export.args)
     return (
         f"def {export.name}({typed}) -> {target.value_type}:\n"
         f'    """{source}\n    """\n'
