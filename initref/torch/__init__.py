@@ -6,7 +6,9 @@ state -- torch's bits (:mod:`initref.torch.init`). The additions live in
 :mod:`initref.torch.extras` and are re-exported here: :func:`variance_scaling_`,
 :func:`lecun_uniform_`, :func:`lecun_normal_`, :func:`delta_orthogonal_`, :func:`zero_init_`
 (ZerO), :func:`sparse_columns_` and :func:`layer_fans` (correct fans of grouped and transposed
-convolutions).
+convolutions). :func:`materialize_` and the ``keyed_*_`` initialisers fill tensors from keyed,
+counter-based streams (:mod:`initref.torch.keyed`): the same values for a tensor and each of its
+shards, whatever the order or the number of processes.
 """
 
 from initref.torch import extras, init
@@ -91,6 +93,11 @@ __all__ = [
     "apply_init",
     "diagnose",
     "checklist",
+    "materialize_",
+    # keyed (counter-based) initialisers, initref.torch.keyed
+    "keyed_normal_",
+    "keyed_uniform_",
+    "keyed_trunc_normal_",
     # submodules
     "extras",
     "init",
@@ -99,4 +106,6 @@ __all__ = [
 # Imported last: they initialize through the functions above.
 from initref.torch.checklist import checklist  # noqa: E402
 from initref.torch.diagnostics import diagnose  # noqa: E402
+from initref.torch.keyed import keyed_normal_, keyed_trunc_normal_, keyed_uniform_  # noqa: E402
+from initref.torch.materialize import materialize_  # noqa: E402
 from initref.torch.recipes import apply_init  # noqa: E402
