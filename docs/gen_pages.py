@@ -6,6 +6,8 @@
 - ``gains.md``: moments and gains of every registered activation (``initref.gains``).
 - ``gallery.md`` and ``figures/*.png``: every Monte Carlo figure.
 - ``reference/*.md``: mkdocstrings pages for initref's public modules that exist.
+- ``guides/huggingface-timm.md``: the hand-written guide with its code, ``InitReport`` tables and
+  checklist verdicts filled in from a run of that code (``<!-- generated: NAME -->`` markers).
 - ``SUMMARY.md``: the navigation (mkdocs-literate-nav).
 """
 
@@ -17,12 +19,16 @@ import os
 # 2-core machine they made the build 8x slower). Set before NumPy is first imported.
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
+# The guide's transformers models are built from configs: never a download. Set before transformers is imported.
+for _variable in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+    os.environ.setdefault(_variable, "1")
 
 import math  # noqa: E402
 import re  # noqa: E402
 import tempfile  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 import mkdocs_gen_files  # noqa: E402
 
@@ -389,6 +395,123 @@ def api_pages() -> list[tuple[str, str]]:
     return written
 
 
+# ------------------------------------------------------------------------------------ guides
+
+#: The code of the Hugging Face / timm guide, run at build time in one namespace, in this order. The
+#: page shows each snippet and what its named results print as Markdown.
+GUIDE_CODE = {
+    "gpt2": """\
+import torch
+from transformers import GPT2Config, GPT2LMHeadModel
+
+from initref.torch import apply_init, checklist
+
+config = GPT2Config(n_layer=2, n_embd=64, n_head=2, vocab_size=100, n_positions=32,
+                    bos_token_id=0, eos_token_id=0)
+model = GPT2LMHeadModel(config).eval()
+report = apply_init(model, "gpt2", generator=torch.Generator().manual_seed(0))
+print(report)
+
+ids = torch.randint(0, 100, (4, 16), generator=torch.Generator().manual_seed(1))
+result = checklist(model, {"input_ids": ids}, recipe=report)
+print(result)
+""",
+    "fault": """\
+with torch.no_grad():
+    model.transformer.h[0].attn.c_attn.weight.mul_(10)
+faulty = checklist(model, {"input_ids": ids}, recipe=report)
+print(faulty)
+""",
+    "vit": """\
+import timm
+
+vit = timm.create_model("vit_tiny_patch16_224", pretrained=False, img_size=32, patch_size=8, depth=2).eval()
+vit_report = apply_init(vit, "timm_vit", generator=torch.Generator().manual_seed(0))
+print(vit_report)
+
+images = torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+vit_result = checklist(vit, images, recipe=vit_report)
+print(vit_result)
+""",
+}
+
+#: Marker name -> (snippet, name of the result it shows) for the guide's generated blocks.
+GUIDE_BLOCKS = {"gpt2-report": ("gpt2", "report"), "gpt2-checklist": ("gpt2", "result"),
+                "fault-checklist": ("fault", "faulty"), "vit-report": ("vit", "vit_report"),
+                "vit-checklist": ("vit", "vit_result")}
+GUIDE_MARKER = re.compile(r"<!-- generated: ([a-z0-9-]+) -->")
+
+
+def _cell(value: object) -> str:
+    return str(value).replace("|", "\\|")
+
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
+    return "\n".join(lines + ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows])
+
+
+def report_markdown(report: Any) -> str:
+    """An ``InitReport`` as a Markdown table (its ``table()`` columns) with its caption below."""
+    touched = report.touched
+    departs = any(t.departure for t in touched)
+    header = ["parameter", "module", "role", "initializer", "std"] + (["departure"] if departs else [])
+    rows = [[f"`{t.label}`", t.module, t.role, f"`{t.draw.initializer}`", f"{t.draw.std:.6g}"]
+            + ([t.departure] if departs else []) for t in touched]
+    caption = (f"*apply_init: {report.recipe}: {len(touched)} claimed, "
+               f"{len(report.untouched)} left alone*"
+               + "".join(f"; {n}" for n in report.notes))
+    return markdown_table(header, rows) + "\n\n" + caption
+
+
+def checklist_markdown(result: Any) -> str:
+    """A ``Checklist``'s verdict line and, when there are findings, their table."""
+    errors, warnings = len(result.errors), len(result.warnings)
+    verdict = ("**checklist verdict: ok** (no errors)" if result.ok
+               else f"**checklist verdict: {errors} error{'s' * (errors != 1)}**")
+    verdict += (f", {warnings} warnings; {result.checked} parameters, false-alarm probability "
+                f"{result.p_false_alarm:g} over {result.tests} tests; recipe {result.recipe}.")
+    findings = result.findings
+    if not findings:
+        return verdict + " No findings."
+    rows = [[f.severity, f"`{f.parameter}`", f.check, f.message] for f in findings]
+    return verdict + "\n\n" + markdown_table(["severity", "parameter", "check", "message"], rows)
+
+
+def run_guide() -> dict[str, str] | str:
+    """The guide's generated blocks by marker name, or why they could not be made."""
+    try:
+        import timm  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError as missing:
+        return f"{missing.name} is not installed where the site was built"
+    namespace: dict[str, object] = {"print": lambda *args, **kwargs: None}  # the tables are shown as Markdown
+    for code in GUIDE_CODE.values():
+        exec(compile(code, "<guide>", "exec"), namespace)  # the guide's own code, defined above
+    blocks = {f"{name}-code": f"```python\n{code}```" for name, code in GUIDE_CODE.items()}
+    render = {"report": report_markdown, "vit_report": report_markdown}
+    for marker, (_, name) in GUIDE_BLOCKS.items():
+        blocks[marker] = render.get(name, checklist_markdown)(namespace[name])
+    return blocks
+
+
+def guide_page(page: str = "guides/huggingface-timm.md") -> None:
+    """Fill the markers of the hand-written guide; an unknown marker fails the build."""
+    text = (DOCS / page).read_text()
+    blocks = run_guide()
+
+    def fill(match: re.Match[str]) -> str:
+        if isinstance(blocks, str):
+            return f'!!! warning "Not generated"\n\n    {blocks}: this block is empty.'
+        if match.group(1) not in blocks:
+            raise KeyError(f"{page}: unknown marker {match.group(1)!r}; known: {', '.join(sorted(blocks))}")
+        return blocks[match.group(1)]
+
+    with mkdocs_gen_files.open(page, "w") as out:
+        out.write(GUIDE_MARKER.sub(fill, text))
+    mkdocs_gen_files.set_edit_path(page, "gen_pages.py")
+
+
 # ---------------------------------------------------------------------------------------- nav
 
 
@@ -406,6 +529,9 @@ def summary(topics: list, api: list[tuple[str, str]]) -> None:
         "    * [Choosing an initializer](guides/choosing.md)",
         "    * [Verifying a custom activation](guides/custom-activation.md)",
         "    * [Debugging initialization](guides/debugging.md)",
+        "    * [Initialise a Hugging Face / timm model](guides/huggingface-timm.md)",
+        *(["    * [Sharded and reproducible init](guides/sharded-init.md)"]
+          if (DOCS / "guides" / "sharded-init.md").is_file() else []),
         "* [Gallery](gallery.md)",
         "* [API reference](reference/index.md)",
         *(f"    * [{t}](reference/{p})" for t, p in api),
@@ -422,6 +548,7 @@ def main() -> None:
     theory_index(topics)
     gains_page()
     gallery_page()
+    guide_page()
     summary(topics, api_pages())
 
 

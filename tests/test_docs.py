@@ -214,6 +214,23 @@ def test_build_has_every_generated_page(site: Path) -> None:
 
 
 @pytest.mark.slow
+def test_the_hugging_face_guide_shows_the_generated_reports_and_verdicts(site: Path) -> None:
+    """docs/gen_pages.py runs the guide's code at build time; its tables and verdicts are in the page."""
+    pytest.importorskip("transformers")
+    pytest.importorskip("timm")
+    html = (site / "guides" / "huggingface-timm" / "index.html").read_text()
+    assert "<!-- generated:" not in html and "Not generated" not in html
+    for parameter in ("transformer.h.0.attn.c_attn.weight", "transformer.wpe.weight", "blocks.1.attn.proj.weight"):
+        assert f"<td><code>{parameter}</code></td>" in html, parameter  # a row of a report table
+    assert "<code>normal_(std=0.02/sqrt(2*2))</code>" in html  # GPT-2's residual projections at n_layer = 2
+    assert html.count("<strong>checklist verdict: ok</strong>") == 2  # GPT-2 and the ViT after apply_init
+    fault = html.partition('id="a-fault-caught"')[2].partition('id="a-vision-transformer-from-timm"')[0]
+    assert re.search(r"<strong>checklist verdict: [1-9]\d* errors?</strong>", fault)  # the planted fault, named:
+    assert re.search(r"<code>transformer\.h\.0\.attn\.c_attn\.weight</code></td>\s*<td>std_too_large", fault)
+    assert 'href="../huggingface-timm/"' in (site / "guides" / "debugging" / "index.html").read_text()  # in the nav
+
+
+@pytest.mark.slow
 def test_built_site_loads_nothing_from_another_host(site: Path) -> None:
     offending: list[str] = []
     html_files = sorted(site.rglob("*.html"))
