@@ -4,6 +4,8 @@ import sympy as sp
 import sympy.stats as st
 
 from derivations.core import ALGEBRA, CALCULUS, EXPECTATION, Derivation, Export, Step, eq
+from derivations.theory.truncated_normal import cdf
+from derivations.theory.truncated_sampling import quantile
 
 u = sp.Symbol("u", positive=True)
 x = sp.Symbol("x", real=True)
@@ -25,14 +27,9 @@ def grid_point(index: sp.Expr, size: sp.Expr) -> sp.Expr:
     return (index + sp.Rational(1, 2)) / size
 
 
-def cdf(t: sp.Expr) -> sp.Expr:
-    """Standard normal distribution function."""
-    return (1 + sp.erf(t / sp.sqrt(2))) / 2
-
-
 def normal_quantile(v: sp.Expr) -> sp.Expr:
     r""":math:`\mu + \sigma\sqrt{2}\operatorname{erf}^{-1}(2v - 1)`."""
-    return mean + std * sp.sqrt(2) * sp.erfinv(2 * v - 1)
+    return mean + std * quantile(v)
 
 
 def truncated_quantile(v: sp.Expr, e_lower: sp.Expr = lower, e_upper: sp.Expr = upper) -> sp.Expr:

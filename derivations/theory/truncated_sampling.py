@@ -3,6 +3,7 @@
 import sympy as sp
 
 from derivations.core import ALGEBRA, CALCULUS, Derivation, Export, Step, eq
+from derivations.theory.truncated_normal import cdf, pdf
 
 x = sp.Symbol("x", real=True)
 mode = sp.Symbol("mode", real=True)
@@ -11,16 +12,6 @@ std = sp.Symbol("std", positive=True)
 p = sp.Symbol("p", positive=True)
 odds = sp.Symbol("q", positive=True)  # rejection odds (1 - p)/p, so p = 1/(1 + q) lies in (0, 1)
 k = sp.Symbol("k", integer=True, positive=True)
-
-
-def pdf(t: sp.Expr) -> sp.Expr:
-    """Standard normal density."""
-    return sp.exp(-(t**2) / 2) / sp.sqrt(2 * sp.pi)
-
-
-def cdf(t: sp.Expr) -> sp.Expr:
-    """Standard normal distribution function."""
-    return (1 + sp.erf(t / sp.sqrt(2))) / 2
 
 
 def quantile(q: sp.Expr) -> sp.Expr:
