@@ -435,10 +435,9 @@ print(vit_result)
 """,
 }
 
-#: Marker name -> (snippet, name of the result it shows) for the guide's generated blocks.
-GUIDE_BLOCKS = {"gpt2-report": ("gpt2", "report"), "gpt2-checklist": ("gpt2", "result"),
-                "fault-checklist": ("fault", "faulty"), "vit-report": ("vit", "vit_report"),
-                "vit-checklist": ("vit", "vit_result")}
+#: Marker name -> the name of the result (an InitReport or a Checklist) it shows.
+GUIDE_BLOCKS = {"gpt2-report": "report", "gpt2-checklist": "result", "fault-checklist": "faulty",
+                "vit-report": "vit_report", "vit-checklist": "vit_result"}
 GUIDE_MARKER = re.compile(r"<!-- generated: ([a-z0-9-]+) -->")
 
 
@@ -488,10 +487,12 @@ def run_guide() -> dict[str, str] | str:
     namespace: dict[str, object] = {"print": lambda *args, **kwargs: None}  # the tables are shown as Markdown
     for code in GUIDE_CODE.values():
         exec(compile(code, "<guide>", "exec"), namespace)  # the guide's own code, defined above
+    from initref.torch.recipes import InitReport
+
     blocks = {f"{name}-code": f"```python\n{code}```" for name, code in GUIDE_CODE.items()}
-    render = {"report": report_markdown, "vit_report": report_markdown}
-    for marker, (_, name) in GUIDE_BLOCKS.items():
-        blocks[marker] = render.get(name, checklist_markdown)(namespace[name])
+    for marker, name in GUIDE_BLOCKS.items():
+        result = namespace[name]
+        blocks[marker] = report_markdown(result) if isinstance(result, InitReport) else checklist_markdown(result)
     return blocks
 
 
